@@ -1,0 +1,267 @@
+//! The batch steps every driver runs — create, poll, collect, cancel — with the reference's
+//! log lines, and [`BatchDriver::run`], the loop behind the npm package's `chatBatch`. The
+//! Worker's cron calls the same `poll` and `take_line`, one step per run.
+
+use super::{read_json, send, CallOptions};
+use crate::batch::{
+    Action, BatchJob, ItemKind, ItemLine, LineProblem, LineSplitter, Outcome, PollNote, PollReport,
+    PollResult, ResultSet,
+};
+use crate::error::{AnswerProblem, Error, Op, Operation};
+use crate::host::{BodyError, Host, Level, UpstreamResponse};
+use crate::provider::{BatchApi, BatchInput};
+use crate::retry::RetryPolicy;
+use serde_json::json;
+
+/// A [`BatchApi`] bound to a host.
+pub struct BatchDriver<'a, H: Host> {
+    pub host: &'a H,
+    pub api: &'a BatchApi,
+    /// Retries and timeout for upload, create and download (polls are never retried: the
+    /// machine's error streak is their retry policy).
+    pub opts: CallOptions,
+}
+
+impl<'a, H: Host> BatchDriver<'a, H> {
+    pub fn new(host: &'a H, api: &'a BatchApi, opts: CallOptions) -> Self {
+        BatchDriver { host, api, opts }
+    }
+
+    fn op(&self, operation: Operation) -> Op {
+        Op::new(self.api.provider(), operation)
+    }
+
+    /// Uploads the input (OpenAI) and creates the batch; afterwards the job polls.
+    pub async fn create(&self, job: &mut BatchJob, input: BatchInput<'_>) -> Result<(), Error> {
+        if let Action::Upload = job.next_action(self.host.now_ms()) {
+            let op = self.op(Operation::FileUpload);
+            let request = self
+                .api
+                .upload_request(input)
+                .expect("only OpenAI jobs start at Upload");
+            let response = send(self.host, &request, op, self.opts).await?;
+            let id = self
+                .api
+                .parse_upload(read_json(response, op).await?)
+                .map_err(|problem| Error::BadAnswer { op, problem })?;
+            job.on_uploaded(id);
+        }
+        if let Action::Create { input_file_id } = job.next_action(self.host.now_ms()) {
+            let op = self.op(Operation::BatchCreate);
+            let request = self.api.create_request(input_file_id, input)?;
+            let response = send(self.host, &request, op, self.opts).await?;
+            let snapshot = self
+                .api
+                .parse_snapshot(read_json(response, op).await?)
+                .map_err(|problem| Error::BadAnswer { op, problem })?;
+            if snapshot.id.is_empty() {
+                let problem = AnswerProblem::Unreadable {
+                    detail: "the created batch has no id".into(),
+                };
+                return Err(Error::BadAnswer { op, problem });
+            }
+            job.on_created(snapshot, self.host.now_ms());
+            self.host.log(
+                Level::Info,
+                "Batch created",
+                json!({"batchId": job.batch_id()}),
+            );
+        }
+        Ok(())
+    }
+
+    /// Polls once and logs what happened.
+    pub async fn poll(&self, job: &mut BatchJob) -> PollReport {
+        let batch_id = job.batch_id().unwrap_or_default().to_string();
+        let op = self.op(Operation::BatchPoll);
+        let once = CallOptions {
+            retry: RetryPolicy::NONE,
+            timeout_ms: self.opts.timeout_ms,
+        };
+        let result = match send(self.host, &self.api.poll_request(&batch_id), op, once).await {
+            Ok(response) => match read_json(response, op).await {
+                Ok(body) => match self.api.parse_snapshot(body) {
+                    Ok(snapshot) => PollResult::Snapshot(snapshot),
+                    Err(problem) => {
+                        PollResult::Unreachable(Error::BadAnswer { op, problem }.to_string())
+                    }
+                },
+                Err(e) => PollResult::Unreachable(e.to_string()),
+            },
+            Err(Error::Status(e)) => PollResult::Rejected(e),
+            Err(e) => PollResult::Unreachable(e.to_string()),
+        };
+        let now = self.host.now_ms();
+        let report = job.on_poll(now, result);
+        let elapsed_ms = job.elapsed_ms(now);
+        match &report.note {
+            PollNote::Polled {
+                upstream_status,
+                status,
+            } => {
+                let meta = json!({"batchId": batch_id, "status": upstream_status, "elapsedMs": elapsed_ms});
+                self.host.log(Level::Info, "Polling batch", meta);
+                if *status == crate::batch::BatchStatus::Completed {
+                    self.host.log(
+                        Level::Info,
+                        "Batch completed",
+                        json!({"batchId": batch_id, "elapsedMs": elapsed_ms}),
+                    );
+                }
+            }
+            PollNote::TransientStatus {
+                status,
+                consecutive_errors,
+            } => {
+                let meta = json!({"batchId": batch_id, "status": status, "consecutiveErrors": consecutive_errors});
+                self.host.log(Level::Warn, "Transient poll error", meta);
+            }
+            PollNote::TransientNetwork {
+                message,
+                consecutive_errors,
+            } => {
+                let meta = json!({"batchId": batch_id, "consecutiveErrors": consecutive_errors, "error": message});
+                self.host
+                    .log(Level::Warn, "Transient poll error (network)", meta);
+            }
+            PollNote::Fatal => {}
+        }
+        report
+    }
+
+    /// Asks upstream to cancel; the answer is recorded like a poll.
+    pub async fn cancel(&self, job: &mut BatchJob) -> Result<PollReport, Error> {
+        let batch_id = job.batch_id().unwrap_or_default().to_string();
+        let op = self.op(Operation::BatchCancel);
+        let response = send(
+            self.host,
+            &self.api.cancel_request(&batch_id),
+            op,
+            self.opts,
+        )
+        .await?;
+        let snapshot = self
+            .api
+            .parse_snapshot(read_json(response, op).await?)
+            .map_err(|problem| Error::BadAnswer { op, problem })?;
+        Ok(job.on_poll(self.host.now_ms(), PollResult::Snapshot(snapshot)))
+    }
+
+    /// Reads every result file whole into `results` (the Worker streams them instead,
+    /// through [`BatchDriver::take_line`]).
+    pub async fn collect(&self, job: &mut BatchJob, results: &mut ResultSet) -> Result<(), Error> {
+        let Action::Collect { files, .. } = job.next_action(self.host.now_ms()) else {
+            return Ok(());
+        };
+        let op = self.op(Operation::ResultsDownload);
+        for request in self.api.result_requests(files) {
+            let text = match send(self.host, &request, op, self.opts).await {
+                Ok(response) => read_text(response, op).await,
+                Err(e) => Err(e),
+            };
+            let text = match text {
+                Ok(text) => text,
+                Err(e) => {
+                    job.on_collect_failed(e.clone());
+                    return Err(e);
+                }
+            };
+            let mut splitter = LineSplitter::default();
+            let mut take = |line: Result<&str, LineProblem>| {
+                if let Some(item) = self.take_line(line) {
+                    results.insert(item);
+                }
+            };
+            splitter.push(text.as_bytes(), &mut take);
+            splitter.finish(&mut take);
+        }
+        job.on_collected();
+        Ok(())
+    }
+
+    /// Parses one result line and logs as the reference does; a line that cannot be read is
+    /// logged and skipped (its request then reads "No result returned from batch").
+    pub fn take_line(&self, line: Result<&str, LineProblem>) -> Option<ItemLine> {
+        let item = line.and_then(|l| self.api.parse_line(l));
+        match &item {
+            Ok(ItemLine {
+                custom_id,
+                kind: ItemKind::Errored,
+                result,
+            }) => {
+                self.host.log(
+                    Level::Warn,
+                    "Batch item errored",
+                    json!({"customId": custom_id, "error": result.error}),
+                );
+            }
+            Ok(ItemLine {
+                custom_id,
+                kind: ItemKind::InvalidJson,
+                ..
+            }) => {
+                self.host.log(
+                    Level::Warn,
+                    "Batch item returned invalid JSON",
+                    json!({"customId": custom_id}),
+                );
+            }
+            Ok(_) => {}
+            Err(problem) => {
+                let meta = json!({"line": problem.snippet, "error": problem.detail});
+                self.host
+                    .log(Level::Warn, "Batch result line unreadable", meta);
+            }
+        }
+        item.ok()
+    }
+
+    /// Drives `job` to its end, sleeping between polls: the npm package's `chatBatch`.
+    /// `on_created` is called once, when a new batch exists upstream.
+    pub async fn run(
+        &self,
+        job: &mut BatchJob,
+        input: BatchInput<'_>,
+        on_created: impl FnOnce(&str),
+    ) -> Result<(Outcome, ResultSet), Error> {
+        let mut results = ResultSet::default();
+        let mut on_created = Some(on_created);
+        loop {
+            let now = self.host.now_ms();
+            match job.next_action(now) {
+                Action::Upload | Action::Create { .. } => {
+                    self.create(job, input).await?;
+                    if let (Some(callback), Some(id)) = (on_created.take(), job.batch_id()) {
+                        callback(id);
+                    }
+                }
+                Action::Sleep { until_ms } => self.host.sleep(until_ms - now).await,
+                Action::Poll { .. } => {
+                    self.poll(job).await;
+                }
+                Action::Collect { .. } => self.collect(job, &mut results).await?,
+                Action::Finished { outcome, .. } => return Ok((outcome, results)),
+                Action::Failed(error) => return Err(error.clone()),
+            }
+        }
+    }
+}
+
+fn body_error(op: Op, e: BodyError) -> Error {
+    match e {
+        BodyError::Read(message) => Error::Network { op, message },
+        BodyError::NotJson(snippet) => Error::BadAnswer {
+            op,
+            problem: AnswerProblem::Unreadable { detail: snippet },
+        },
+    }
+}
+
+/// The text of a response, with read failures typed (for drivers that read whole files).
+pub async fn read_text<R: UpstreamResponse>(response: R, op: Op) -> Result<String, Error> {
+    response.text().await.map_err(|e| body_error(op, e))
+}
+
+#[cfg(test)]
+#[path = "batch_tests.rs"]
+mod tests;

@@ -1,0 +1,191 @@
+//! `POST /batches`, `GET /batches/{id}`, `POST /batches/{id}/cancel`.
+
+use super::chat::to_json;
+use super::OpenAIConfig;
+use crate::batch::status::{BatchSnapshot, BatchStatus, RequestCounts, ResultFiles};
+use crate::error::AnswerProblem;
+use crate::http::{path_segment, Body, HttpRequest, Method};
+use serde::{Deserialize, Serialize};
+
+/// The endpoint every request of a batch goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchEndpoint {
+    ChatCompletions,
+    Embeddings,
+}
+
+impl BatchEndpoint {
+    pub fn path(self) -> &'static str {
+        match self {
+            BatchEndpoint::ChatCompletions => "/v1/chat/completions",
+            BatchEndpoint::Embeddings => "/v1/embeddings",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct CreateBatchBody<'a> {
+    input_file_id: &'a str,
+    endpoint: &'static str,
+    completion_window: &'static str,
+}
+
+/// Creates the batch from an uploaded input file.
+pub fn create_request(
+    cfg: &OpenAIConfig,
+    input_file_id: &str,
+    endpoint: BatchEndpoint,
+) -> HttpRequest {
+    let body = CreateBatchBody {
+        input_file_id,
+        endpoint: endpoint.path(),
+        completion_window: "24h",
+    };
+    HttpRequest::post_json(cfg.url("/batches"), cfg.json_headers(), to_json(&body))
+}
+
+/// Reads the batch's status.
+pub fn retrieve_request(cfg: &OpenAIConfig, batch_id: &str) -> HttpRequest {
+    cfg.get(&format!("/batches/{}", path_segment(batch_id)))
+}
+
+/// Asks OpenAI to cancel the batch; it goes `cancelling`, then `cancelled`.
+pub fn cancel_request(cfg: &OpenAIConfig, batch_id: &str) -> HttpRequest {
+    HttpRequest {
+        method: Method::Post,
+        url: cfg.url(&format!("/batches/{}/cancel", path_segment(batch_id))),
+        headers: vec![cfg.auth_header()],
+        body: Body::Empty,
+    }
+}
+
+/// The fields of the `Batch` object we read. Everything is optional because test doubles
+/// (and the reference's callers) send only what they care about, e.g. `{status}`.
+#[derive(Deserialize)]
+struct BatchObject {
+    #[serde(default)]
+    id: Option<String>,
+    status: String,
+    #[serde(default)]
+    output_file_id: Option<String>,
+    #[serde(default)]
+    error_file_id: Option<String>,
+    #[serde(default)]
+    request_counts: Option<RequestCounts>,
+    #[serde(default)]
+    errors: Option<BatchErrors>,
+}
+
+#[derive(Deserialize)]
+struct BatchErrors {
+    #[serde(default)]
+    data: Option<Vec<BatchErrorItem>>,
+}
+
+#[derive(Deserialize)]
+struct BatchErrorItem {
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// Reads a `Batch` object. A status we do not know yet counts as in progress (as the
+/// reference keeps polling), and keeps its own word in `upstream_status`.
+pub fn parse_batch(body: serde_json::Value) -> Result<BatchSnapshot, AnswerProblem> {
+    let b: BatchObject = serde_json::from_value(body).map_err(|e| AnswerProblem::Unreadable {
+        detail: e.to_string(),
+    })?;
+    let first_error = b
+        .errors
+        .and_then(|e| e.data)
+        .and_then(|d| d.into_iter().next())
+        .and_then(|e| e.message);
+    Ok(BatchSnapshot {
+        id: b.id.unwrap_or_default(),
+        status: BatchStatus::from_openai(&b.status).unwrap_or(BatchStatus::InProgress),
+        upstream_status: b.status,
+        counts: b.request_counts.unwrap_or_default(),
+        files: ResultFiles {
+            output_file_id: b.output_file_id,
+            error_file_id: b.error_file_id,
+            results_url: None,
+        },
+        first_error,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::ApiKey;
+    use serde_json::json;
+
+    fn cfg() -> OpenAIConfig {
+        OpenAIConfig::new(ApiKey::new("k"), "gpt-4o")
+    }
+
+    #[test]
+    fn create_is_the_reference_body() {
+        let req = create_request(&cfg(), "file-1", BatchEndpoint::ChatCompletions);
+        assert_eq!(req.url, "https://api.openai.com/v1/batches");
+        assert_eq!(
+            req.body,
+            Body::Json(r#"{"input_file_id":"file-1","endpoint":"/v1/chat/completions","completion_window":"24h"}"#.into())
+        );
+    }
+
+    #[test]
+    fn retrieve_and_cancel_address_the_batch() {
+        assert_eq!(
+            retrieve_request(&cfg(), "batch_1").url,
+            "https://api.openai.com/v1/batches/batch_1"
+        );
+        let cancel = cancel_request(&cfg(), "batch_1");
+        assert_eq!(
+            (cancel.method, cancel.url.as_str()),
+            (
+                Method::Post,
+                "https://api.openai.com/v1/batches/batch_1/cancel"
+            )
+        );
+    }
+
+    #[test]
+    fn a_batch_object_becomes_a_snapshot() {
+        let s = parse_batch(json!({
+            "id": "batch_1", "object": "batch", "status": "completed",
+            "output_file_id": "file-out", "error_file_id": "file-err",
+            "request_counts": {"total": 3, "completed": 2, "failed": 1}
+        }))
+        .unwrap();
+        assert_eq!(s.status, BatchStatus::Completed);
+        assert_eq!(
+            s.counts,
+            RequestCounts {
+                total: 3,
+                completed: 2,
+                failed: 1
+            }
+        );
+        assert_eq!(s.files.output_file_id.as_deref(), Some("file-out"));
+        assert_eq!(s.files.error_file_id.as_deref(), Some("file-err"));
+    }
+
+    #[test]
+    fn a_bare_status_is_enough_and_errors_are_kept() {
+        let s = parse_batch(
+            json!({"status": "failed", "errors": {"data": [{"message": "bad line 3"}]}}),
+        )
+        .unwrap();
+        assert_eq!(
+            (s.status, s.first_error.as_deref()),
+            (BatchStatus::Failed, Some("bad line 3"))
+        );
+        let s = parse_batch(json!({"status": "something_new"})).unwrap();
+        assert_eq!(
+            (s.status, s.upstream_status.as_str()),
+            (BatchStatus::InProgress, "something_new")
+        );
+        assert!(parse_batch(json!({"nostatus": 1})).is_err());
+    }
+}

@@ -1,0 +1,342 @@
+//! Provider dispatch: one enum per capability, so drivers and front ends handle every
+//! provider through the same few calls and the wire details stay in the provider modules.
+
+use crate::anthropic::{self, AnthropicConfig};
+use crate::batch::{BatchKind, BatchSnapshot, ItemLine, LineProblem, ResultFiles};
+use crate::error::{AnswerProblem, Error, Provider};
+use crate::http::HttpRequest;
+use crate::json_mode::ContentError;
+use crate::message::{BatchChatRequest, BatchEmbeddingRequest, ChatResult, Message};
+use crate::ollama::{self, OllamaConfig};
+use crate::openai::{self, batches::BatchEndpoint, OpenAIConfig};
+use edge_llm_tokens::Encoding;
+
+/// A configured chat provider.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChatProvider {
+    OpenAI(OpenAIConfig),
+    Anthropic(AnthropicConfig),
+    /// Ollama, with its context window and an optional `num_predict`.
+    Ollama {
+        cfg: OllamaConfig,
+        max_context_tokens: u32,
+        max_tokens: Option<u32>,
+    },
+}
+
+impl ChatProvider {
+    pub fn provider(&self) -> Provider {
+        match self {
+            ChatProvider::OpenAI(_) => Provider::OpenAI,
+            ChatProvider::Anthropic(_) => Provider::Anthropic,
+            ChatProvider::Ollama { .. } => Provider::Ollama,
+        }
+    }
+
+    pub fn model(&self) -> &str {
+        match self {
+            ChatProvider::OpenAI(c) => &c.model,
+            ChatProvider::Anthropic(c) => &c.model,
+            ChatProvider::Ollama { cfg, .. } => &cfg.model,
+        }
+    }
+
+    /// The context window the contract gives each provider.
+    pub fn max_context_tokens(&self) -> u32 {
+        match self {
+            ChatProvider::OpenAI(_) => 128_000,
+            ChatProvider::Anthropic(_) => 200_000,
+            ChatProvider::Ollama {
+                max_context_tokens, ..
+            } => *max_context_tokens,
+        }
+    }
+
+    /// The encoding `countTokens` uses: the model's own for OpenAI, an o200k_base
+    /// estimate for the others (their tokenizers are not public).
+    pub fn encoding(&self) -> Encoding {
+        match self {
+            ChatProvider::OpenAI(c) => Encoding::for_model(&c.model),
+            _ => Encoding::O200kBase,
+        }
+    }
+
+    pub fn chat_request(&self, messages: &[Message]) -> HttpRequest {
+        match self {
+            ChatProvider::OpenAI(c) => openai::chat::chat_request(c, messages),
+            ChatProvider::Anthropic(c) => anthropic::messages::messages_request(c, messages),
+            ChatProvider::Ollama {
+                cfg, max_tokens, ..
+            } => ollama::chat::chat_request(cfg, messages, *max_tokens),
+        }
+    }
+
+    pub fn parse_chat(&self, body: serde_json::Value) -> Result<ChatResult, ContentError> {
+        match self {
+            ChatProvider::OpenAI(_) => openai::chat::parse_chat_response(body),
+            ChatProvider::Anthropic(_) => anthropic::messages::parse_message(body),
+            ChatProvider::Ollama { .. } => ollama::chat::parse_chat_response(body),
+        }
+    }
+}
+
+/// A configured embedding provider.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EmbeddingProvider {
+    /// OpenAI; `dimensions` is sent only when the caller chose it.
+    OpenAI {
+        cfg: OpenAIConfig,
+        dimensions: Option<u32>,
+    },
+    Ollama(OllamaConfig),
+}
+
+impl EmbeddingProvider {
+    pub fn provider(&self) -> Provider {
+        match self {
+            EmbeddingProvider::OpenAI { .. } => Provider::OpenAI,
+            EmbeddingProvider::Ollama(_) => Provider::Ollama,
+        }
+    }
+
+    pub fn model(&self) -> &str {
+        match self {
+            EmbeddingProvider::OpenAI { cfg, .. } => &cfg.model,
+            EmbeddingProvider::Ollama(cfg) => &cfg.model,
+        }
+    }
+
+    /// Most inputs one call may carry.
+    pub fn max_inputs_per_call(&self) -> usize {
+        match self {
+            EmbeddingProvider::OpenAI { .. } => openai::MAX_EMBEDDING_INPUTS,
+            EmbeddingProvider::Ollama(_) => usize::MAX,
+        }
+    }
+
+    pub fn embed_request(&self, inputs: &[String]) -> HttpRequest {
+        match self {
+            EmbeddingProvider::OpenAI { cfg, dimensions } => {
+                openai::embeddings::embeddings_request(cfg, inputs, *dimensions)
+            }
+            EmbeddingProvider::Ollama(cfg) => ollama::embed::embed_request(cfg, inputs),
+        }
+    }
+
+    pub fn parse_embeddings(
+        &self,
+        body: serde_json::Value,
+    ) -> Result<Vec<Vec<f64>>, AnswerProblem> {
+        match self {
+            EmbeddingProvider::OpenAI { .. } => openai::embeddings::parse_embeddings(body),
+            EmbeddingProvider::Ollama(_) => ollama::embed::parse_embed_response(body),
+        }
+    }
+}
+
+/// The vector length of well-known embedding models (the `dimensions` getter's default).
+pub fn known_embedding_dimensions(model: &str) -> Option<u32> {
+    let model = model.split(':').next().unwrap_or(model);
+    Some(match model {
+        "text-embedding-3-large" => 3072,
+        "text-embedding-3-small" | "text-embedding-ada-002" => 1536,
+        "nomic-embed-text" => 768,
+        "mxbai-embed-large" | "bge-large" | "snowflake-arctic-embed" => 1024,
+        "all-minilm" => 384,
+        _ => return None,
+    })
+}
+
+/// What a batch is made of.
+#[derive(Clone, Copy, Debug)]
+pub enum BatchInput<'a> {
+    Chat(&'a [BatchChatRequest]),
+    Embeddings(&'a [BatchEmbeddingRequest]),
+}
+
+/// A Batch API with its credentials: it turns the batch machine's actions into requests
+/// and the answers back into snapshots and result lines.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BatchApi {
+    OpenAI {
+        cfg: OpenAIConfig,
+        endpoint: BatchEndpoint,
+        dimensions: Option<u32>,
+    },
+    Anthropic(AnthropicConfig),
+}
+
+impl BatchApi {
+    pub fn kind(&self) -> BatchKind {
+        match self {
+            BatchApi::OpenAI { endpoint, .. } => BatchKind::OpenAI {
+                endpoint: *endpoint,
+            },
+            BatchApi::Anthropic(_) => BatchKind::Anthropic,
+        }
+    }
+
+    pub fn provider(&self) -> Provider {
+        self.kind().provider()
+    }
+
+    /// OpenAI: the input file upload. Anthropic has none.
+    pub fn upload_request(&self, input: BatchInput<'_>) -> Option<HttpRequest> {
+        let BatchApi::OpenAI {
+            cfg, dimensions, ..
+        } = self
+        else {
+            return None;
+        };
+        let jsonl = match input {
+            BatchInput::Chat(requests) => openai::batch_input::chat_jsonl(cfg, requests),
+            BatchInput::Embeddings(requests) => {
+                openai::batch_input::embedding_jsonl(cfg, requests, *dimensions)
+            }
+        };
+        Some(openai::files::upload_batch_input_request(cfg, jsonl))
+    }
+
+    /// The create call: from the uploaded file (OpenAI) or inline (Anthropic, chat only).
+    pub fn create_request(
+        &self,
+        input_file_id: Option<&str>,
+        input: BatchInput<'_>,
+    ) -> Result<HttpRequest, Error> {
+        match (self, input) {
+            (BatchApi::OpenAI { cfg, endpoint, .. }, _) => Ok(openai::batches::create_request(
+                cfg,
+                input_file_id.unwrap_or_default(),
+                *endpoint,
+            )),
+            (BatchApi::Anthropic(cfg), BatchInput::Chat(requests)) => {
+                anthropic::batches::create_request(cfg, requests)
+            }
+            (BatchApi::Anthropic(_), BatchInput::Embeddings(_)) => Err(Error::InvalidInput {
+                provider: Provider::Anthropic,
+                message: "Anthropic has no embeddings API".into(),
+            }),
+        }
+    }
+
+    pub fn poll_request(&self, batch_id: &str) -> HttpRequest {
+        match self {
+            BatchApi::OpenAI { cfg, .. } => openai::batches::retrieve_request(cfg, batch_id),
+            BatchApi::Anthropic(cfg) => anthropic::batches::retrieve_request(cfg, batch_id),
+        }
+    }
+
+    pub fn cancel_request(&self, batch_id: &str) -> HttpRequest {
+        match self {
+            BatchApi::OpenAI { cfg, .. } => openai::batches::cancel_request(cfg, batch_id),
+            BatchApi::Anthropic(cfg) => anthropic::batches::cancel_request(cfg, batch_id),
+        }
+    }
+
+    /// Reads the upload answer: the input file's id.
+    pub fn parse_upload(&self, body: serde_json::Value) -> Result<String, AnswerProblem> {
+        openai::files::parse_file(body)
+    }
+
+    /// Reads a create, poll or cancel answer.
+    pub fn parse_snapshot(&self, body: serde_json::Value) -> Result<BatchSnapshot, AnswerProblem> {
+        match self {
+            BatchApi::OpenAI { .. } => openai::batches::parse_batch(body),
+            BatchApi::Anthropic(_) => anthropic::batches::parse_batch(body),
+        }
+    }
+
+    /// The downloads that hold a finished batch's results (output file first).
+    pub fn result_requests(&self, files: &ResultFiles) -> Vec<HttpRequest> {
+        match self {
+            BatchApi::OpenAI { cfg, .. } => [&files.output_file_id, &files.error_file_id]
+                .into_iter()
+                .flatten()
+                .map(|id| openai::files::content_request(cfg, id))
+                .collect(),
+            BatchApi::Anthropic(cfg) => files
+                .results_url
+                .iter()
+                .map(|url| anthropic::batches::results_request(cfg, url))
+                .collect(),
+        }
+    }
+
+    /// Reads one line of a result file.
+    pub fn parse_line(&self, line: &str) -> Result<ItemLine, LineProblem> {
+        match self {
+            BatchApi::OpenAI { endpoint, .. } => {
+                openai::batch_output::parse_output_line(line, *endpoint)
+            }
+            BatchApi::Anthropic(_) => anthropic::batch_results::parse_result_line(line),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::ApiKey;
+
+    #[test]
+    fn context_windows_and_encodings_follow_the_contract() {
+        let openai = ChatProvider::OpenAI(OpenAIConfig::new(ApiKey::new("k"), "gpt-4"));
+        assert_eq!(
+            (openai.max_context_tokens(), openai.encoding()),
+            (128_000, Encoding::Cl100kBase)
+        );
+        let claude = ChatProvider::Anthropic(AnthropicConfig::new(ApiKey::new("k"), "claude"));
+        assert_eq!(
+            (claude.max_context_tokens(), claude.encoding()),
+            (200_000, Encoding::O200kBase)
+        );
+        let llama = ChatProvider::Ollama {
+            cfg: OllamaConfig::new("http://h", "llama3.2"),
+            max_context_tokens: 8192,
+            max_tokens: None,
+        };
+        assert_eq!(
+            (llama.max_context_tokens(), llama.encoding()),
+            (8192, Encoding::O200kBase)
+        );
+    }
+
+    #[test]
+    fn embedding_dimensions_of_known_models() {
+        assert_eq!(
+            known_embedding_dimensions("text-embedding-3-small"),
+            Some(1536)
+        );
+        assert_eq!(
+            known_embedding_dimensions("nomic-embed-text:latest"),
+            Some(768)
+        );
+        assert_eq!(known_embedding_dimensions("mystery"), None);
+    }
+
+    #[test]
+    fn openai_result_requests_read_output_then_error_file() {
+        let api = BatchApi::OpenAI {
+            cfg: OpenAIConfig::new(ApiKey::new("k"), "gpt-4o"),
+            endpoint: BatchEndpoint::ChatCompletions,
+            dimensions: None,
+        };
+        let files = ResultFiles {
+            output_file_id: Some("o".into()),
+            error_file_id: Some("e".into()),
+            results_url: None,
+        };
+        let urls: Vec<String> = api
+            .result_requests(&files)
+            .into_iter()
+            .map(|r| r.url)
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                "https://api.openai.com/v1/files/o/content",
+                "https://api.openai.com/v1/files/e/content"
+            ]
+        );
+    }
+}
