@@ -1,1 +1,17 @@
-//! placeholder
+//! edge-llm's [`Host`](edge_llm_core::host::Host) on JavaScript, shared by the npm package and
+//! the Worker: HTTP through the host's `fetch` (or an injected `fetchFn`), timers through the
+//! global `setTimeout` (looked up at each call, so test fake timers apply), and the
+//! caller's logger object.
+//!
+//! Everything here is lenient the way the contract asks: a `fetchFn` may be a test double
+//! returning a plain object with only some of `ok`/`status`/`statusText`/`json()`/`text()`.
+
+mod convert;
+mod host;
+mod response;
+mod timers;
+
+pub use convert::{error_message, from_js, js_error, to_js};
+pub use host::{JsHost, Logger};
+pub use response::{ChunkReader, JsResponse};
+pub use timers::sleep;
