@@ -16,7 +16,7 @@ function requests(fake, query) {
   return list;
 }
 
-export function handleControl(fake, method, url, body) {
+export async function handleControl(fake, method, url, body) {
   const name = url.pathname.slice("/__control/".length);
   try {
     if (method === "POST" && name === "configure") {
@@ -35,11 +35,11 @@ export function handleControl(fake, method, url, body) {
     }
     if (method === "POST" && name === "advance") {
       fake.advanceAll();
-      const { batches, messageBatches } = fake.state();
+      const { batches, messageBatches } = await fake.state();
       return { status: 200, body: { batches, messageBatches } };
     }
     if (method === "GET" && name === "requests") return { status: 200, body: requests(fake, url.searchParams) };
-    if (method === "GET" && name === "state") return { status: 200, body: fake.state() };
+    if (method === "GET" && name === "state") return { status: 200, body: await fake.state() };
   } catch (err) {
     return bad(err.message);
   }

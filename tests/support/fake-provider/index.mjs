@@ -11,7 +11,7 @@ import { createIdSource } from "./util.mjs";
 import { openai } from "./openai.mjs";
 import { anthropic } from "./anthropic.mjs";
 import { ollama } from "./ollama.mjs";
-import { fileObject } from "./openai-files.mjs";
+import { ensureSize, fileObject } from "./openai-files.mjs";
 import { advanceBatch, batchObject, isOpenBatch } from "./openai-batches.mjs";
 import { advanceMessageBatch, isOpenMessageBatch, messageBatchObject } from "./anthropic-batches.mjs";
 import { handleControl } from "./control.mjs";
@@ -111,8 +111,9 @@ export async function startFakeProvider(options = {}) {
       for (const b of state.batches.values()) if (isOpenBatch(b)) advanceBatch(state, b);
       for (const b of state.messageBatches.values()) if (isOpenMessageBatch(b)) advanceMessageBatch(b, urls.anthropicBaseUrl);
     },
-    /** Everything stored, as JSON (what GET /__control/state answers). */
-    state() {
+    /** Everything stored, as JSON (what GET /__control/state answers). Async: file sizes. */
+    async state() {
+      for (const f of state.files.values()) await ensureSize(f);
       return {
         scenario: publicScenario(state.scenario),
         files: [...state.files.values()].map(fileObject),
@@ -142,7 +143,7 @@ export async function startFakeProvider(options = {}) {
       const status = err instanceof HttpError ? err.status : 400;
       return sendResult(res, { status, body: { error: { message: err.message } } });
     }
-    if (url.pathname.startsWith("/__control/")) return sendResult(res, handleControl(fake, req.method, url, body));
+    if (url.pathname.startsWith("/__control/")) return sendResult(res, await handleControl(fake, req.method, url, body));
 
     const { record, ...parsed } = readRequest(req, url, body);
     state.requests.push(record);
@@ -183,7 +184,7 @@ export async function startFakeProvider(options = {}) {
         ...parsed,
       };
       try {
-        result = route(provider, ctx);
+        result = await route(provider, ctx);
         result = { ...result, headers: { ...provider.responseHeaders(ctx), ...result.headers } };
       } catch (err) {
         // A bug in the fake itself: say so plainly instead of imitating a provider.

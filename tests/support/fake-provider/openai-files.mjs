@@ -29,22 +29,32 @@ export function addFile(state, { filename, purpose, data, lines, createdAt = now
   return file;
 }
 
-/** Byte size of a generated file: computed once, on first request, by running its generator. */
-function sizeOf(file) {
-  if (file.bytes === undefined) {
+/**
+ * Makes sure `file.bytes` is known. A generated file's size is found by running its
+ * generator once (on first request only), in slices of 1000 lines with a turn of the event
+ * loop between them: sizing a 150 MB file takes about a second of CPU, and holding the loop
+ * that long would stall every other request (and can trip keep-alive timers).
+ */
+export async function ensureSize(file) {
+  if (file.bytes !== undefined) return;
+  file.sizing ??= (async () => {
     let bytes = 0;
-    for (const line of file.lines()) bytes += Buffer.byteLength(line) + 1;
+    let n = 0;
+    for (const line of file.lines()) {
+      bytes += Buffer.byteLength(line) + 1;
+      if (++n % 1000 === 0) await new Promise(setImmediate);
+    }
     file.bytes = bytes;
-  }
-  return file.bytes;
+  })();
+  await file.sizing;
 }
 
-/** The public OpenAIFile object (every required field of the spec's schema). */
+/** The public OpenAIFile object (every required field of the spec's schema); call ensureSize first. */
 export function fileObject(file) {
   return {
     id: file.id,
     object: "file",
-    bytes: sizeOf(file),
+    bytes: file.bytes,
     created_at: file.created_at,
     expires_at: null,
     filename: file.filename,
@@ -77,15 +87,18 @@ function upload(ctx) {
   return { status: 200, body: fileObject(file) };
 }
 
-function list(ctx) {
+async function list(ctx) {
   const all = [...ctx.state.files.values()].reverse().filter((f) => !ctx.query.purpose || f.purpose === ctx.query.purpose);
+  for (const f of all) await ensureSize(f);
   const data = all.map(fileObject);
   return { status: 200, body: { object: "list", data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null } };
 }
 
-function retrieve(ctx) {
+async function retrieve(ctx) {
   const file = ctx.state.files.get(ctx.params.id);
-  return file ? { status: 200, body: fileObject(file) } : notFound(ctx.params.id);
+  if (!file) return notFound(ctx.params.id);
+  await ensureSize(file);
+  return { status: 200, body: fileObject(file) };
 }
 
 function remove(ctx) {

@@ -30,7 +30,7 @@ test("429 with retry-after headers for `times` requests, in each provider's shap
   assert.equal(a.status, 429);
   assert.equal(a.json.error.type, "rate_limit_error");
   assert.equal(ctx.fake.requests.length, 4, "faulted requests are recorded too");
-  assert.deepEqual(ctx.fake.state().scenario.faults.map((f) => f.remaining), [0, 0]);
+  assert.deepEqual((await ctx.fake.state()).scenario.faults.map((f) => f.remaining), [0, 0]);
 });
 
 test("custom fault bodies, method filter, unlimited times", async () => {

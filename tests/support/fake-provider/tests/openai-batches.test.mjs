@@ -283,7 +283,7 @@ test("files and batches: retrieve, list, delete; advanceAll and advanceOnGet=fal
   assert.equal((await call(`${base()}/files/${inputId}`, { headers: openaiHeaders })).status, 404);
   assert.equal((await call(`${base()}/batches/batch_nope`, { headers: openaiHeaders })).status, 404);
 
-  const state = ctx.fake.state();
+  const state = await ctx.fake.state();
   assert.equal(state.batches[0].status, "completed");
   assert.equal(state.files.length, 1);
 });
