@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Every test edge-llm has, in the order a failure is cheapest to find. Sets up first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh --browser
+source scripts/env.sh
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "core and tokens: native unit tests"
+cargo test --locked
+
+step "js-host: the wasm adapter under wasm-bindgen-test (Node)"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --locked -p edge-llm-js-host --target wasm32-unknown-unknown
+
+step "npm package: build pkg/"
+node scripts/build-pkg.mjs
+
+step "JavaScript suites on Node $(node --version): fake provider, package, specs"
+node --test --test-reporter=spec tests/support/fake-provider/tests/ tests/npm/
