@@ -60,13 +60,19 @@ const CORS = {
   "access-control-expose-headers": "retry-after, retry-after-ms, x-request-id, request-id",
 };
 
+/**
+ * Answers a CORS preflight. Chromium's Private Network Access also asks before a page on
+ * another origin may reach 127.0.0.1; saying yes keeps browser tests working.
+ */
 export function preflight(req, res) {
-  res.writeHead(204, {
+  const headers = {
     ...CORS,
     "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
     "access-control-allow-headers": req.headers["access-control-request-headers"] ?? "*",
     "access-control-max-age": "600",
-  });
+  };
+  if (req.headers["access-control-request-private-network"] === "true") headers["access-control-allow-private-network"] = "true";
+  res.writeHead(204, headers);
   res.end();
 }
 

@@ -12,7 +12,8 @@ import { openai } from "./openai.mjs";
 import { anthropic } from "./anthropic.mjs";
 import { ollama } from "./ollama.mjs";
 import { ensureSize, fileObject } from "./openai-files.mjs";
-import { advanceBatch, batchObject, isOpenBatch } from "./openai-batches.mjs";
+import { batchObject } from "./openai-batches.mjs";
+import { advanceBatch, isOpenBatch } from "./openai-batch-lifecycle.mjs";
 import { advanceMessageBatch, isOpenMessageBatch, messageBatchObject } from "./anthropic-batches.mjs";
 import { handleControl } from "./control.mjs";
 

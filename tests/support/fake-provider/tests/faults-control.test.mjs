@@ -143,8 +143,14 @@ test("control API over HTTP: configure, requests, state, advance, reset", async 
 test("CORS: preflight answered (not recorded), responses readable cross-origin", async () => {
   const pre = await fetch(`${ctx.fake.openaiBaseUrl}/chat/completions`, {
     method: "OPTIONS",
-    headers: { origin: "http://localhost:5173", "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" },
+    headers: {
+      origin: "http://localhost:5173",
+      "access-control-request-method": "POST",
+      "access-control-request-headers": "authorization,content-type",
+      "access-control-request-private-network": "true",
+    },
   });
+  assert.equal(pre.headers.get("access-control-allow-private-network"), "true");
   assert.equal(pre.status, 204);
   assert.equal(pre.headers.get("access-control-allow-origin"), "*");
   assert.equal(pre.headers.get("access-control-allow-headers"), "authorization,content-type");

@@ -237,6 +237,7 @@ test("create and upload validation", async () => {
   assert.equal((await createBatch({ ...ok, endpoint: "/v1/images" })).json.error.code, "invalid_value");
   assert.equal((await createBatch({ ...ok, completion_window: "48h" })).json.error.param, "completion_window");
   assert.equal((await createBatch({ ...ok, input_file_id: "file-missing" })).status, 404);
+  assert.equal((await createBatch({ ...ok, metadata: { n: 1 } })).json.error.param, "metadata");
 
   const form = (fields, file) => {
     const f = new FormData();
