@@ -6,7 +6,7 @@
 //                     compiling wasm from bytes at run time)
 //   web.js            browsers: `await init()` first
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, rmSync, writeFileSync, statSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, rmSync, writeFileSync, statSync, readFileSync, symlinkSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -45,6 +45,11 @@ writeFileSync(join(pkg, "web.js"), entry(`// Browsers: \`await init()\` before u
 for (const file of ["package.json", "edge-llm.d.ts", "web.d.ts", "README.md"]) {
   copyFileSync(join(js, file), join(pkg, file));
 }
+
+// Tests and examples import the package by its name, as a consumer would.
+mkdirSync(join(root, "node_modules"), { recursive: true });
+rmSync(join(root, "node_modules", "edge-llm"), { recursive: true, force: true });
+symlinkSync("../pkg", join(root, "node_modules", "edge-llm"), "dir");
 
 const wasm = readFileSync(join(pkg, "edge_llm_bg.wasm"));
 const kb = (n) => `${(n / 1024).toFixed(0)} KiB`;
