@@ -59,12 +59,12 @@ export function validateMessages(body, scenario, at = "") {
 
 /** The reply text and markers for a (valid) body; fenced in ```json when the scenario says so. */
 export function messagesReply(body, scenario) {
-  const reply = modelReply({ userText: lastUserText(body.messages), model: body.model, padBytes: scenario.outputPadBytes });
+  const reply = modelReply({ userText: lastUserText(body.messages), model: body.model, padBytes: scenario.outputPadBytes, maxTokens: body.max_tokens });
   const text = scenario.anthropicFencedJson ? `\`\`\`json\n${reply.text}\n\`\`\`` : reply.text;
-  return { text, markers: reply.markers };
+  return { ...reply, text };
 }
 
-function messageObject(body, { text, markers }, ids) {
+function messageObject(body, { text, markers, truncated }, ids) {
   const shown = markers.refuse ? REFUSAL_TEXT : text;
   const system = typeof body.system === "string" ? body.system : textOf(body.system);
   const input = body.messages.reduce((n, m) => n + 3 + estimateTokens(textOf(m.content)), system ? estimateTokens(system) : 0);
@@ -75,7 +75,7 @@ function messageObject(body, { text, markers }, ids) {
     model: body.model,
     content: [{ type: "text", text: shown }],
     // "refusal" is what current models return when they decline (newer than the bundled spec).
-    stop_reason: markers.refuse ? "refusal" : markers.truncate ? "max_tokens" : "end_turn",
+    stop_reason: markers.refuse ? "refusal" : truncated ? "max_tokens" : "end_turn",
     stop_sequence: null,
     usage: { input_tokens: input, output_tokens: estimateTokens(shown) },
   };

@@ -93,7 +93,7 @@ export async function sendResult(res, result, { dropAfterBytes } = {}) {
   else if (typeof payload === "string") headers["content-type"] ??= result.contentType ?? "text/plain; charset=utf-8";
   else {
     payload = JSON.stringify(payload);
-    headers["content-type"] = result.contentType ?? "application/json";
+    headers["content-type"] ??= result.contentType ?? "application/json";
   }
   const bytes = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
   headers["content-length"] = String(bytes.length);

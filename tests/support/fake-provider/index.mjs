@@ -131,6 +131,30 @@ export async function startFakeProvider(options = {}) {
     },
   };
 
+  /**
+   * Applies the parts of a fault that come before the normal answer: wait `delayMs`, then
+   * drop the connection or answer `status` (+ `body`, `headers`). Returns true when the
+   * request is finished (answered, dropped, or the client left during the delay); false when
+   * normal handling should go on (a delay-only fault, or one that only adds headers or
+   * `dropAfterBytes`).
+   */
+  async function answerFault(fault, req, res, provider) {
+    if (fault.delayMs) {
+      const gone = new AbortController();
+      res.once("close", () => gone.abort());
+      await sleep(fault.delayMs, AbortSignal.any([closing.signal, gone.signal]));
+      if (res.destroyed || closing.signal.aborted) return true;
+    }
+    if (fault.drop) {
+      req.socket.destroy();
+      return true;
+    }
+    if (fault.status === undefined) return false;
+    const body = fault.body ?? provider?.statusError(fault.status).body ?? { error: { message: `HTTP ${fault.status}` } };
+    await sendResult(res, { status: fault.status, body, headers: fault.headers });
+    return true;
+  }
+
   async function handle(req, res) {
     const started = Date.now();
     const url = new URL(req.url, urls.url);
@@ -151,21 +175,9 @@ export async function startFakeProvider(options = {}) {
     const provider = PROVIDERS.find((p) => url.pathname === p.prefix || url.pathname.startsWith(`${p.prefix}/`));
 
     const fault = takeFault(state.scenario.faults, req.method, url.pathname);
-    if (fault?.delayMs) {
-      const gone = new AbortController();
-      res.once("close", () => gone.abort());
-      await sleep(fault.delayMs, AbortSignal.any([closing.signal, gone.signal]));
-      if (res.destroyed || closing.signal.aborted) return;
-    }
-    if (fault?.drop) {
-      debugLog(req.method, url.pathname, "dropped", started);
-      req.socket.destroy();
+    if (fault && (await answerFault(fault, req, res, provider))) {
+      debugLog(req.method, url.pathname, fault.drop ? "dropped" : fault.status ?? "gone", started, "(fault)");
       return;
-    }
-    if (fault?.status !== undefined) {
-      const payload = fault.body ?? provider?.statusError(fault.status).body ?? { error: { message: `HTTP ${fault.status}` } };
-      debugLog(req.method, url.pathname, fault.status, started, "(fault)");
-      return sendResult(res, { status: fault.status, body: payload, headers: fault.headers });
     }
 
     let result;

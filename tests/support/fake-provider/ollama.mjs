@@ -35,7 +35,12 @@ function chat(ctx) {
     // Ollama answers an empty chat by loading the model.
     return { status: 200, body: { model: body.model, created_at, message: { role: "assistant", content: "" }, done_reason: "load", done: true } };
   }
-  const { text, markers } = modelReply({ userText: lastUserText(messages), model: body.model, padBytes: ctx.scenario.outputPadBytes });
+  const { text, markers, truncated } = modelReply({
+    userText: lastUserText(messages),
+    model: body.model,
+    padBytes: ctx.scenario.outputPadBytes,
+    maxTokens: body.options?.num_predict,
+  });
   if (markers.status !== undefined && markers.status !== 200) return ollamaError(markers.status, `fake error for marker [[status:${markers.status}]]`);
   const content = markers.refuse ? REFUSAL_TEXT : text;
   const prompt_eval_count = messages.reduce((n, m) => n + estimateTokens(textOf(m.content)), 0);
@@ -44,7 +49,7 @@ function chat(ctx) {
     model: body.model,
     created_at,
     message: { role: "assistant", content },
-    done_reason: markers.truncate ? "length" : "stop",
+    done_reason: truncated ? "length" : "stop",
     done: true,
     ...durations(eval_count),
     prompt_eval_count,

@@ -105,8 +105,16 @@ function chatUsage(body, completionText) {
   return { prompt, completion };
 }
 
+/** The model's reply for a chat body (`max_completion_tokens` or `max_tokens` caps it). */
+const chatReply = (body, scenario) => modelReply({
+  userText: lastUserText(body.messages),
+  model: body.model,
+  padBytes: scenario.outputPadBytes,
+  maxTokens: body.max_completion_tokens ?? body.max_tokens,
+});
+
 function chatRespond(body, scenario, ids) {
-  const { text, markers } = modelReply({ userText: lastUserText(body.messages), model: body.model, padBytes: scenario.outputPadBytes });
+  const { text, markers, truncated } = chatReply(body, scenario);
   const usage = chatUsage(body, markers.refuse ? REFUSAL_TEXT : text);
   return {
     id: ids.id("chatcmpl-"),
@@ -117,7 +125,7 @@ function chatRespond(body, scenario, ids) {
       index: 0,
       message: { role: "assistant", content: markers.refuse ? null : text, refusal: markers.refuse ? REFUSAL_TEXT : null, annotations: [] },
       logprobs: null,
-      finish_reason: markers.truncate ? "length" : "stop",
+      finish_reason: truncated ? "length" : "stop",
     }],
     usage: {
       prompt_tokens: usage.prompt,
@@ -189,7 +197,10 @@ const ENDPOINTS = {
     validate: validateChat,
     markers: (body) => parseMarkers(lastUserText(body.messages)),
     respond: chatRespond,
-    usage: (body, scenario) => chatUsage(body, modelReply({ userText: lastUserText(body.messages), model: body.model, padBytes: scenario.outputPadBytes }).text),
+    usage: (body, scenario) => {
+      const { text, markers } = chatReply(body, scenario);
+      return chatUsage(body, markers.refuse ? REFUSAL_TEXT : text);
+    },
   },
   "/v1/embeddings": {
     validate: validateEmbeddings,

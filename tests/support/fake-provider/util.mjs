@@ -135,8 +135,10 @@ function padding(bytes) {
  * What every fake "model" answers: a JSON object string that echoes the last user message,
  * so a test can tell which request a result belongs to. Markers bend it:
  * invalid-json → prose around the JSON, truncate → cut in half (as a length stop would).
+ * Like a real model it also stops at `maxTokens` (≈ 4 characters a token): a reply longer
+ * than that is cut and `truncated` — so `max_tokens: 1` (a health check) gets a stub.
  */
-export function modelReply({ userText, model, padBytes = 0 }) {
+export function modelReply({ userText, model, padBytes = 0, maxTokens }) {
   const markers = parseMarkers(userText);
   let text = JSON.stringify({ echo: userText ?? null, model: model ?? null });
   // Performance note: same bytes as JSON.stringify with a `pad` key, but concatenated: the
@@ -144,8 +146,13 @@ export function modelReply({ userText, model, padBytes = 0 }) {
   // (measured: 560 ms vs 17 ms per 50k lines).
   if (padBytes > 0) text = `${text.slice(0, -1)},"pad":"${padding(padBytes)}"}`;
   if (markers.invalidJson) text = `Sure! Here is the JSON you asked for: ${text.slice(0, -1)}`;
-  if (markers.truncate) text = text.slice(0, Math.ceil(text.length / 2));
-  return { text, markers };
+  let truncated = markers.truncate;
+  if (truncated) text = text.slice(0, Math.ceil(text.length / 2));
+  if (Number.isInteger(maxTokens) && maxTokens > 0 && estimateTokens(text) > maxTokens) {
+    text = text.slice(0, maxTokens * 4);
+    truncated = true;
+  }
+  return { text, markers, truncated };
 }
 
 export const REFUSAL_TEXT = "I'm sorry, but I can't help with that request.";

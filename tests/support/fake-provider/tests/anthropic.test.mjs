@@ -71,6 +71,10 @@ test("messages markers and models", async () => {
   assert.equal(trunc.stop_reason, "max_tokens");
   assert.throws(() => JSON.parse(trunc.content[0].text));
   assert.equal((await messages(withUser("[[refuse]]"))).json.stop_reason, "refusal");
+  const oneToken = await messages(msgBody({ max_tokens: 1 }));
+  assert.equal(oneToken.status, 200);
+  assert.equal(oneToken.json.stop_reason, "max_tokens");
+  assert.equal(oneToken.json.usage.output_tokens, 1);
   const overloaded = await messages(withUser("[[status:529]]"));
   assert.equal(overloaded.status, 529);
   assert.equal(overloaded.json.error.type, "overloaded_error");

@@ -113,6 +113,14 @@ test("chat markers on the sync route: status, refuse, truncate, invalid-json", a
   assert.equal(trunc.finish_reason, "length");
   assert.throws(() => JSON.parse(trunc.message.content));
 
+  // max_tokens / max_completion_tokens cap the reply like a real model (health checks send 1)
+  const capped = (await chat(chatBody({ max_tokens: 1 }))).json.choices[0];
+  assert.equal(capped.finish_reason, "length");
+  assert.equal(capped.message.content.length, 4);
+  const reasoning = await chat(chatBody({ model: "o3-mini", max_tokens: undefined, max_completion_tokens: 2 }));
+  assert.equal(reasoning.json.choices[0].finish_reason, "length");
+  assert.equal(reasoning.json.usage.completion_tokens, 2);
+
   const invalid = (await chat(withUser("[[invalid-json]]"))).json.choices[0];
   assert.equal(invalid.finish_reason, "stop");
   assert.throws(() => JSON.parse(invalid.message.content));
