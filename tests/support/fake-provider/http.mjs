@@ -130,6 +130,9 @@ export function normaliseFaults(faults) {
     if (typeof f !== "object" || f === null) throw new Error(`faults[${i}] must be an object`);
     for (const k of Object.keys(f)) if (!FAULT_KEYS.has(k)) throw new Error(`faults[${i}]: unknown key '${k}'`);
     if (typeof f.path !== "string") throw new Error(`faults[${i}].path must be a regex source string`);
+    if (f.status !== undefined && !(Number.isInteger(f.status) && f.status >= 100 && f.status <= 999)) {
+      throw new Error(`faults[${i}].status must be an HTTP status code`);
+    }
     const regex = new RegExp(f.path);
     return { ...f, remaining: f.times ?? Infinity, regex };
   });

@@ -12,7 +12,8 @@ export function openaiError(status, message, { type = "invalid_request_error", p
   return { status, body: { error: { message, type, param, code } } };
 }
 
-// What the real API says for these statuses (used by markers and faults without a body).
+// Bodies for these statuses (used by markers and by faults without a body); the 429, 500
+// and 503 texts are OpenAI's, the others are plausible stand-ins.
 const STATUS_MESSAGES = {
   400: ["Bad request", "invalid_request_error", null],
   403: ["You are not allowed to perform this request.", "invalid_request_error", null],
@@ -37,7 +38,7 @@ export function openaiStatusError(status) {
 
 /**
  * Masks a key the way OpenAI's 401 does: a few characters at each end, stars between.
- * At least two thirds of the key are always hidden, so a test key is never echoed.
+ * At most 9 characters and under half of the key are shown, so a key is never echoed.
  */
 export function maskKey(key) {
   const s = String(key);
