@@ -1,8 +1,8 @@
 // Deterministic building blocks shared by every fake provider: hashing, seeded randomness,
 // ids, token estimates, test markers and the canned "model reply".
 //
-// Nothing here reads the clock or Math.random(): the same input always gives the same output,
-// so a test can assert exact vectors, orders and ids derived from a seed.
+// Nothing here uses Math.random(), and only nowSeconds() reads the clock: the same input
+// always gives the same output, so a test can assert exact vectors, orders and derived ids.
 
 /** 32-bit FNV-1a with a murmur3 finaliser (so near-identical inputs get unrelated seeds). */
 export function hash32(text, seed = 0) {
