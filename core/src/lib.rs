@@ -16,6 +16,7 @@ pub mod health;
 pub mod host;
 pub mod http;
 pub mod json_mode;
+pub mod lint;
 pub mod message;
 pub mod ollama;
 pub mod openai;

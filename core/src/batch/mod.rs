@@ -2,6 +2,7 @@
 //! provider-neutral status vocabulary, and result collection.
 
 pub mod machine;
+pub mod pages;
 pub mod results;
 pub mod schedule;
 pub mod status;

@@ -1,0 +1,137 @@
+//! Pre-flight checks the Worker runs before it sends anything upstream, so a bad batch is a
+//! 400 naming the field instead of a batch that fails hours later. (The npm classes send
+//! what they are given, as the reference does.)
+
+use crate::anthropic::batches::{is_valid_custom_id, CUSTOM_ID_PATTERN};
+use crate::error::Provider;
+use crate::message::{BatchChatRequest, Message, Role};
+use std::collections::HashSet;
+use std::fmt;
+
+/// What is wrong, and where (`field` is a path such as `requests[3].id`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LintError {
+    pub field: String,
+    pub problem: String,
+}
+
+impl fmt::Display for LintError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.problem)
+    }
+}
+
+fn err(field: impl Into<String>, problem: impl Into<String>) -> LintError {
+    LintError { field: field.into(), problem: problem.into() }
+}
+
+/// The Batch API limits of each provider.
+pub struct BatchLimits {
+    pub max_requests: usize,
+    /// OpenAI: the input file; Anthropic: the whole create body.
+    pub max_bytes: usize,
+}
+
+pub fn batch_limits(provider: Provider) -> Option<BatchLimits> {
+    match provider {
+        Provider::OpenAI => Some(BatchLimits { max_requests: 50_000, max_bytes: 200 * 1_000_000 }),
+        Provider::Anthropic => Some(BatchLimits { max_requests: 100_000, max_bytes: 256 * 1_000_000 }),
+        Provider::Ollama => None,
+    }
+}
+
+/// Longest `custom_id` we accept for OpenAI (it documents none; ids are echoed in every line).
+const MAX_OPENAI_ID_LEN: usize = 512;
+
+/// Checks one conversation: not empty, something to answer, and for OpenAI's JSON mode the
+/// word "json" somewhere (OpenAI rejects the call otherwise).
+pub fn lint_messages(provider: Provider, messages: &[Message], field: &str) -> Result<(), LintError> {
+    if messages.is_empty() {
+        return Err(err(field, "must contain at least one message"));
+    }
+    if !messages.iter().any(|m| m.role != Role::System) {
+        return Err(err(field, "needs at least one user or assistant message"));
+    }
+    if provider == Provider::OpenAI && !messages.iter().any(|m| m.content.to_ascii_lowercase().contains("json")) {
+        return Err(err(field, "JSON mode needs the word \"json\" in one of the messages (OpenAI rejects it otherwise)"));
+    }
+    Ok(())
+}
+
+/// Checks a whole batch: count, ids (present, unique, valid for the provider) and every
+/// conversation. `encoded_bytes` is the size of what will be uploaded.
+pub fn lint_batch(provider: Provider, requests: &[BatchChatRequest], encoded_bytes: usize) -> Result<(), LintError> {
+    let Some(limits) = batch_limits(provider) else {
+        return Err(err("provider", format!("{} has no Batch API", provider.id())));
+    };
+    if requests.is_empty() {
+        return Err(err("requests", "must contain at least one request"));
+    }
+    if requests.len() > limits.max_requests {
+        return Err(err("requests", format!("has {} requests; {provider} batches take at most {}", requests.len(), limits.max_requests)));
+    }
+    if encoded_bytes > limits.max_bytes {
+        return Err(err("requests", format!("encode to {encoded_bytes} bytes; {provider} batches take at most {}", limits.max_bytes)));
+    }
+    let mut seen = HashSet::with_capacity(requests.len());
+    for (i, r) in requests.iter().enumerate() {
+        let field = format!("requests[{i}].id");
+        match provider {
+            Provider::Anthropic if !is_valid_custom_id(&r.id) => {
+                return Err(err(field, format!("{:?} must match {CUSTOM_ID_PATTERN} for Anthropic", r.id)));
+            }
+            _ if r.id.is_empty() => return Err(err(field, "must not be empty")),
+            _ if r.id.len() > MAX_OPENAI_ID_LEN => {
+                return Err(err(field, format!("is longer than {MAX_OPENAI_ID_LEN} bytes")));
+            }
+            _ => {}
+        }
+        if !seen.insert(r.id.as_str()) {
+            return Err(err(field, format!("{:?} is used by an earlier request; ids must be unique", r.id)));
+        }
+        lint_messages(provider, &r.messages, &format!("requests[{i}].messages"))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(id: &str, text: &str) -> BatchChatRequest {
+        BatchChatRequest { id: id.into(), messages: vec![Message::new(Role::User, text)] }
+    }
+
+    #[test]
+    fn a_good_batch_passes() {
+        assert_eq!(lint_batch(Provider::OpenAI, &[req("a", "json"), req("b", "JSON")], 10), Ok(()));
+    }
+
+    #[test]
+    fn problems_name_the_field() {
+        let e = lint_batch(Provider::OpenAI, &[req("a", "json"), req("a", "json")], 10).unwrap_err();
+        assert_eq!(e.to_string(), "requests[1].id: \"a\" is used by an earlier request; ids must be unique");
+        let e = lint_batch(Provider::OpenAI, &[req("a", "json"), req("b", "hi")], 10).unwrap_err();
+        assert_eq!(e.field, "requests[1].messages");
+        let e = lint_batch(Provider::Anthropic, &[req("a b", "x")], 10).unwrap_err();
+        assert_eq!(e.to_string(), "requests[0].id: \"a b\" must match ^[a-zA-Z0-9_-]{1,64}$ for Anthropic");
+        assert_eq!(lint_batch(Provider::OpenAI, &[], 0).unwrap_err().field, "requests");
+        assert_eq!(lint_batch(Provider::Ollama, &[req("a", "x")], 0).unwrap_err().field, "provider");
+        assert_eq!(lint_batch(Provider::OpenAI, &[req("", "json")], 0).unwrap_err().field, "requests[0].id");
+    }
+
+    #[test]
+    fn limits_hold() {
+        let many: Vec<_> = (0..50_001).map(|i| req(&i.to_string(), "json")).collect();
+        assert!(lint_batch(Provider::OpenAI, &many, 10).unwrap_err().problem.contains("at most 50000"));
+        assert!(lint_batch(Provider::OpenAI, &[req("a", "json")], 300_000_000).is_err());
+    }
+
+    #[test]
+    fn conversations_need_an_answerable_turn() {
+        let only_system = [Message::new(Role::System, "json")];
+        assert!(lint_messages(Provider::Anthropic, &only_system, "messages").is_err());
+        assert!(lint_messages(Provider::Anthropic, &[Message::new(Role::User, "hi")], "messages").is_ok());
+        assert!(lint_messages(Provider::OpenAI, &[Message::new(Role::User, "hi")], "messages").is_err());
+    }
+}

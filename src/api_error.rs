@@ -1,0 +1,64 @@
+//! The JSON error every route answers with: `{error: {type, message}}` and the right status.
+
+use edge_llm_core::lint::LintError;
+use edge_llm_core::Error;
+use serde_json::json;
+use worker::Response;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    pub kind: &'static str,
+    pub message: String,
+    /// For 502s: the status upstream answered with.
+    pub upstream_status: Option<u16>,
+}
+
+impl ApiError {
+    pub fn new(status: u16, kind: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, kind, message: message.into(), upstream_status: None }
+    }
+
+    /// A 400 that names the field.
+    pub fn field(field: &str, problem: impl std::fmt::Display) -> Self {
+        ApiError::new(400, "invalid_request", format!("{field}: {problem}"))
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError::new(404, "not_found", message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        ApiError::new(409, "conflict", message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        ApiError::new(500, "internal_error", message)
+    }
+
+    /// Upstream failed: 504 for a timeout, 400 for input caught before sending, else 502
+    /// with upstream's status and message.
+    pub fn upstream(error: &Error) -> Self {
+        match error {
+            Error::Timeout { .. } => ApiError::new(504, "upstream_timeout", error.to_string()),
+            Error::InvalidInput { .. } => ApiError::new(400, "invalid_request", error.to_string()),
+            _ => ApiError { upstream_status: error.status(), ..ApiError::new(502, "upstream_error", error.to_string()) },
+        }
+    }
+
+    /// The response, with every known secret scrubbed from the message.
+    pub fn into_response(self, redact: impl Fn(&str) -> String) -> Response {
+        let mut error = json!({"type": self.kind, "message": redact(&self.message)});
+        if let Some(status) = self.upstream_status {
+            error["upstreamStatus"] = status.into();
+        }
+        let response = Response::from_json(&json!({ "error": error })).expect("plain JSON always serialises");
+        response.with_status(self.status)
+    }
+}
+
+impl From<LintError> for ApiError {
+    fn from(e: LintError) -> Self {
+        ApiError::field(&e.field, e.problem)
+    }
+}

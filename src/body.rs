@@ -1,0 +1,89 @@
+//! Request bodies: read with a size limit (413 beyond), parsed into typed structs with
+//! messages that name the field (`messages[0].role: unknown variant …`).
+
+use crate::api_error::ApiError;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use worker::Request;
+
+pub const MIB: usize = 1024 * 1024;
+
+/// The body as text, refusing more than `limit` bytes.
+pub async fn read_text(req: &mut Request, limit: usize) -> Result<String, ApiError> {
+    let too_large = || ApiError::new(413, "payload_too_large", format!("request body is larger than {} MiB", limit / MIB));
+    let declared = req.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(declared.unwrap_or(0).min(limit));
+    let mut stream = req.stream().map_err(|e| ApiError::field("body", e))?;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::field("body", e))?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes).map_err(|_| ApiError::field("body", "is not valid UTF-8"))
+}
+
+/// Parses `text` as `T`, naming the offending field in the error.
+pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    if text.trim().is_empty() {
+        return Err(ApiError::field("body", "is empty; send a JSON object"));
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::field("body", format!("is not valid JSON ({inner})"));
+        }
+        let message = strip_position(&inner.to_string());
+        // "missing field `x`" is reported at the parent; name the field itself.
+        if let Some(name) = message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
+            let field = if path == "." { name.to_string() } else { format!("{path}.{name}") };
+            return ApiError::field(&field, "is required");
+        }
+        let field = if path == "." { "body".to_string() } else { path };
+        ApiError::field(&field, message)
+    })
+}
+
+/// serde_json appends " at line L column C"; the field path says more.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edge_llm_core::message::Message;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Chat {
+        messages: Vec<Message>,
+        model: Option<String>,
+    }
+
+    fn message(text: &str) -> String {
+        parse::<Chat>(text).unwrap_err().message
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        assert_eq!(message("{}"), "messages: is required");
+        assert_eq!(message(r#"{"messages": "hi"}"#), "messages: invalid type: string \"hi\", expected a sequence");
+        assert!(message(r#"{"messages": [{"role": "robot", "content": "x"}]}"#).starts_with("messages[0].role: unknown variant `robot`"));
+        assert_eq!(message(r#"{"messages": [{"role": "user"}]}"#), "messages[0].content: is required");
+        assert!(message(r#"{"messages": [], "modle": "x"}"#).starts_with("body: unknown field `modle`"));
+        assert!(message("{not json").starts_with("body: is not valid JSON"));
+        assert_eq!(message(" "), "body: is empty; send a JSON object");
+    }
+}

@@ -1,0 +1,129 @@
+//! The cron driver: every run lists the open batches (oldest first) and moves each one that
+//! is due one step — a poll, or collecting its results — through the same batch machine and
+//! drivers as the npm package's `chatBatch`. A poll that changes nothing writes nothing.
+
+use crate::collect::{collect, CollectError};
+use crate::config::Config;
+use crate::log::{Log, WorkerHost};
+use crate::store::{BatchRecord, Store};
+use edge_llm_core::batch::Stage;
+use edge_llm_core::client::batch::BatchDriver;
+use edge_llm_core::client::CallOptions;
+use edge_llm_core::host::Level;
+use serde_json::json;
+use worker::Env;
+
+/// The cron period: wrangler.toml's `crons = ["* * * * *"]`.
+pub const CRON_PERIOD_MS: f64 = 60_000.0;
+/// Open batches looked at per run (one KV list call).
+const MAX_LISTED: u64 = 1000;
+/// Polls per run: one subrequest each, well under the per-invocation limits.
+const MAX_POLLS_PER_RUN: u32 = 40;
+/// Result collections per run: each streams whole files into KV.
+const MAX_COLLECTS_PER_RUN: u32 = 1;
+const POLL: CallOptions = CallOptions { retry: edge_llm_core::retry::RetryPolicy::NONE, timeout_ms: Some(30_000) };
+
+#[derive(Default)]
+struct Summary {
+    open: usize,
+    due: u32,
+    polled: u32,
+    written: u32,
+    collected: u32,
+    deferred: u32,
+    failed: u32,
+}
+
+pub async fn run(scheduled_time: f64, env: Env) {
+    let started = js_sys::Date::now();
+    let config = Config::from_env(&env);
+    let log = Log::new(config.secrets()).with("step", "cron");
+    let mut summary = Summary::default();
+    if let Err(e) = run_once(scheduled_time, &env, &config, &log, &mut summary).await {
+        log.write(Level::Error, "cron run failed", json!({"error": e.message}));
+    }
+    log.info(
+        "cron run",
+        json!({
+            "open": summary.open, "due": summary.due, "polled": summary.polled, "written": summary.written,
+            "collected": summary.collected, "deferred": summary.deferred, "failed": summary.failed,
+            "durationMs": js_sys::Date::now() - started,
+        }),
+    );
+}
+
+async fn run_once(scheduled_time: f64, env: &Env, config: &Config, log: &Log, summary: &mut Summary) -> Result<(), crate::api_error::ApiError> {
+    let store = Store::new(env)?;
+    let open = store.list_open(MAX_LISTED).await?;
+    summary.open = open.len();
+    let ids: Vec<String> = open.iter().map(|e| e.id.clone()).collect();
+    let records = store.get_many(&ids).await?;
+    // The previous run's scheduled time: polls due since then are due now.
+    let since = scheduled_time - CRON_PERIOD_MS;
+    for (entry, record) in open.iter().zip(records) {
+        let Some(mut record) = record else {
+            log.write(Level::Warn, "open batch has no record yet", json!({"batchId": entry.id}));
+            continue;
+        };
+        if record.job.is_done() {
+            // A run stopped between writing the record and closing the index.
+            store.delete_key(&entry.key).await?;
+            continue;
+        }
+        let now = js_sys::Date::now();
+        if !record.job.poll_due(since, now) {
+            continue;
+        }
+        summary.due += 1;
+        let host = WorkerHost::new(log.with("batchId", record.id.clone()));
+        if let Err(e) = step(&store, config, &host, &mut record, summary).await {
+            summary.failed += 1;
+            host.log.write(Level::Error, "batch step failed", json!({"error": e.message}));
+        }
+    }
+    Ok(())
+}
+
+/// One step for one batch: a poll (and, if that ends it, the collection), or a collection.
+async fn step(store: &Store, config: &Config, host: &WorkerHost, record: &mut BatchRecord, summary: &mut Summary) -> Result<(), crate::api_error::ApiError> {
+    let api = config.batch_api_for(record.provider, &record.model)?;
+    if matches!(record.job.stage, Stage::Poll { .. }) {
+        if summary.polled >= MAX_POLLS_PER_RUN {
+            summary.deferred += 1;
+            return Ok(());
+        }
+        summary.polled += 1;
+        let now = js_sys::Date::now();
+        record.job.catch_up(now);
+        let report = BatchDriver::new(host, &api, POLL).poll(&mut record.job).await;
+        if report.changed {
+            record.updated_at = now;
+            summary.written += u32::from(store.put_unless_behind(record).await?);
+        }
+    }
+    if matches!(record.job.stage, Stage::Collect { .. }) {
+        if summary.collected >= MAX_COLLECTS_PER_RUN {
+            summary.deferred += 1;
+            return Ok(());
+        }
+        summary.collected += 1;
+        match collect(store, host, &api, record).await {
+            Ok(()) => {
+                store.put(record).await?;
+                summary.written += 1;
+            }
+            Err(CollectError::Upstream(e)) => {
+                host.log.write(Level::Warn, "collecting results failed", json!({"error": e.to_string()}));
+                record.job.on_collect_failed(e);
+                record.updated_at = js_sys::Date::now();
+                store.put(record).await?;
+                summary.written += 1;
+            }
+            Err(CollectError::Store(e)) => return Err(e),
+        }
+    }
+    if record.job.is_done() {
+        store.mark_closed(record).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! Structured JSON logs — one line per event, for every request and cron run — and the Host
+//! the Worker's drivers run on (the npm package's JavaScript host, with these logs).
+//!
+//! No secret can reach a log line: core types never print keys (`ApiKey` has no Display),
+//! and every line is scrubbed of the configured secret values before it is written anyway.
+
+use edge_llm_core::host::{FetchError, Host, Level};
+use edge_llm_core::http::HttpRequest;
+use edge_llm_js_host::{JsHost, JsResponse, Logger};
+use serde_json::{json, Map, Value};
+use std::rc::Rc;
+use wasm_bindgen::JsValue;
+
+/// Where a Worker's log lines go, with the fields every line of one request or run shares.
+#[derive(Clone)]
+pub struct Log {
+    fields: Map<String, Value>,
+    secrets: Rc<Vec<String>>,
+}
+
+impl Log {
+    pub fn new(secrets: Vec<String>) -> Self {
+        Log { fields: Map::new(), secrets: Rc::new(secrets) }
+    }
+
+    /// A log whose lines all carry `key: value`.
+    pub fn with(&self, key: &str, value: impl Into<Value>) -> Log {
+        let mut log = self.clone();
+        log.fields.insert(key.into(), value.into());
+        log
+    }
+
+    /// `text` with every secret replaced by `[redacted]`.
+    pub fn redact(&self, text: &str) -> String {
+        self.secrets.iter().fold(text.to_string(), |t, s| t.replace(s.as_str(), "[redacted]"))
+    }
+
+    pub fn write(&self, level: Level, message: &str, meta: Value) {
+        let mut line = Map::new();
+        line.insert("level".into(), json!(level_name(level)));
+        line.insert("msg".into(), json!(message));
+        line.extend(self.fields.clone());
+        if let Value::Object(meta) = meta {
+            line.extend(meta);
+        }
+        let text = JsValue::from_str(&self.redact(&Value::Object(line).to_string()));
+        match level {
+            Level::Error => web_sys_console::error(&text),
+            Level::Warn => web_sys_console::warn(&text),
+            _ => web_sys_console::log(&text),
+        }
+    }
+
+    pub fn info(&self, message: &str, meta: Value) {
+        self.write(Level::Info, message, meta);
+    }
+}
+
+fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::Debug => "debug",
+        Level::Info => "info",
+        Level::Warn => "warn",
+        Level::Error => "error",
+    }
+}
+
+mod web_sys_console {
+    use wasm_bindgen::prelude::*;
+    #[wasm_bindgen]
+    extern "C" {
+        #[wasm_bindgen(js_namespace = console)]
+        pub fn log(s: &JsValue);
+        #[wasm_bindgen(js_namespace = console)]
+        pub fn warn(s: &JsValue);
+        #[wasm_bindgen(js_namespace = console)]
+        pub fn error(s: &JsValue);
+    }
+}
+
+/// The Worker's host: the global `fetch` and timers of the JavaScript host, logs as above.
+pub struct WorkerHost {
+    js: JsHost,
+    pub log: Log,
+}
+
+impl WorkerHost {
+    pub fn new(log: Log) -> Self {
+        let js = JsHost::new(JsValue::UNDEFINED, Logger::none()).expect("workerd has a global fetch");
+        WorkerHost { js, log }
+    }
+}
+
+impl Host for WorkerHost {
+    type Response = JsResponse;
+
+    async fn fetch(&self, request: &HttpRequest, timeout_ms: Option<u64>) -> Result<JsResponse, FetchError> {
+        self.js.fetch(request, timeout_ms).await
+    }
+
+    fn now_ms(&self) -> f64 {
+        self.js.now_ms()
+    }
+
+    async fn sleep(&self, ms: f64) {
+        self.js.sleep(ms).await
+    }
+
+    fn random(&self) -> f64 {
+        self.js.random()
+    }
+
+    fn log(&self, level: Level, message: &str, meta: Value) {
+        self.log.write(level, message, meta);
+    }
+}
