@@ -91,6 +91,8 @@ pub fn results_request(cfg: &AnthropicConfig, results_url: &str) -> HttpRequest 
 struct MessageBatch {
     #[serde(default)]
     id: Option<String>,
+    /// Absent in minimal test doubles of the create call; read as in progress.
+    #[serde(default)]
     processing_status: String,
     #[serde(default)]
     request_counts: Counts,
@@ -232,6 +234,11 @@ mod tests {
         assert_eq!(
             snap(json!({"processing_status": "canceling"})).status,
             BatchStatus::Cancelling
+        );
+        let created = parse_batch(json!({"id": "msgbatch_2"})).unwrap();
+        assert_eq!(
+            (created.id.as_str(), created.status),
+            ("msgbatch_2", BatchStatus::InProgress)
         );
     }
 
