@@ -190,7 +190,10 @@ mod tests {
         );
         // The reference reads only `id` from the create answer, so its doubles send no status.
         let s = parse_batch(json!({"id": "batch_1"})).unwrap();
-        assert_eq!((s.id.as_str(), s.status), ("batch_1", BatchStatus::InProgress));
+        assert_eq!(
+            (s.id.as_str(), s.status),
+            ("batch_1", BatchStatus::InProgress)
+        );
         assert!(parse_batch(json!({"status": 1})).is_err());
     }
 }
