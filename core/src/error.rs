@@ -255,6 +255,10 @@ fn batch_message(provider: Provider, failure: &BatchFailure) -> String {
         BatchFailure::TimedOut { after_ms } => {
             format!("{provider} batch timed out after {after_ms}ms")
         }
+        // The field that should have named the results: OpenAI's output file, Anthropic's URL.
+        BatchFailure::NoOutputFile if provider == Provider::Anthropic => {
+            format!("{provider} batch ended but no results_url")
+        }
         BatchFailure::NoOutputFile => format!("{provider} batch completed but no output_file_id"),
     }
 }
@@ -438,6 +442,14 @@ mod tests {
         assert_eq!(
             b(BatchFailure::NoOutputFile),
             "OpenAI batch completed but no output_file_id"
+        );
+        let anthropic = Error::Batch {
+            provider: Provider::Anthropic,
+            failure: BatchFailure::NoOutputFile,
+        };
+        assert_eq!(
+            anthropic.to_string(),
+            "Anthropic batch ended but no results_url"
         );
     }
 
