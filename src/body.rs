@@ -82,7 +82,7 @@ mod tests {
         assert_eq!(message(r#"{"messages": "hi"}"#), "messages: invalid type: string \"hi\", expected a sequence");
         assert!(message(r#"{"messages": [{"role": "robot", "content": "x"}]}"#).starts_with("messages[0].role: unknown variant `robot`"));
         assert_eq!(message(r#"{"messages": [{"role": "user"}]}"#), "messages[0].content: is required");
-        assert!(message(r#"{"messages": [], "modle": "x"}"#).starts_with("body: unknown field `modle`"));
+        assert!(message(r#"{"messages": [], "modle": "x"}"#).starts_with("modle: unknown field `modle`"));
         assert!(message("{not json").starts_with("body: is not valid JSON"));
         assert_eq!(message(" "), "body: is empty; send a JSON object");
     }
