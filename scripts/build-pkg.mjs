@@ -51,6 +51,12 @@ mkdirSync(join(root, "node_modules"), { recursive: true });
 rmSync(join(root, "node_modules", "edge-llm"), { recursive: true, force: true });
 symlinkSync("../pkg", join(root, "node_modules", "edge-llm"), "dir");
 
+// The demo page loads the browser entry from www/pkg/ (served by the Worker's assets).
+const www = join(root, "www", "pkg");
+rmSync(www, { recursive: true, force: true });
+mkdirSync(www, { recursive: true });
+for (const file of ["web.js", "edge_llm.js", "edge_llm_bg.wasm"]) copyFileSync(join(pkg, file), join(www, file));
+
 const wasm = readFileSync(join(pkg, "edge_llm_bg.wasm"));
 const kb = (n) => `${(n / 1024).toFixed(0)} KiB`;
 console.log(`pkg/edge_llm_bg.wasm: ${kb(statSync(join(pkg, "edge_llm_bg.wasm")).size)} raw, ${kb(gzipSync(wasm, { level: 9 }).length)} gzip`);
