@@ -9,6 +9,10 @@
 use edge_llm_tokens::Encoding;
 use tiktoken_rs::CoreBPE;
 
+mod support {
+    pub mod cases;
+}
+
 fn reference(encoding: Encoding) -> &'static CoreBPE {
     match encoding {
         Encoding::O200kBase => tiktoken_rs::o200k_base_singleton(),
@@ -60,5 +64,55 @@ fn corpus() {
             encoding.name(),
             corpus.split('\0').count()
         );
+    }
+}
+
+/// Every committed case: our count equals the committed reference count and, for the
+/// cases small enough to run it on quickly, tiktoken-rs agrees with that reference.
+#[test]
+fn fixtures() {
+    let counts = support::cases::counts();
+    let cases = support::cases::load();
+    assert!(cases.len() >= 50, "the adversarial set is there");
+    for case in &cases {
+        for encoding in Encoding::ALL {
+            let expected = counts[&case.name][encoding.name()]
+                .as_u64()
+                .unwrap_or_else(|| panic!("counts.json has no {} count for {}", encoding.name(), case.name))
+                as usize;
+            let got = encoding.count(&case.text);
+            assert_eq!(got, expected, "{} on {} ({:?}…)", encoding.name(), case.name, preview(&case.text));
+            // The tiktoken-rs cases were counted by tiktoken-rs itself; re-checking the
+            // npm ones here keeps both references honest (and would catch a pattern change).
+            if case.reference != "tiktoken-rs" && case.text.len() <= 100_000 {
+                assert_eq!(reference(encoding).encode_ordinary(&case.text).len(), expected, "tiktoken-rs on {}", case.name);
+            }
+        }
+    }
+}
+
+/// Split points that only backtracking reaches, checked piece by piece against tiktoken-rs
+/// over every short combination of the character classes the patterns distinguish.
+#[test]
+fn class_combinations() {
+    let samples = [
+        "a", "A", "ǅ", "ʰ", "中", "\u{301}", "1", "½", " ", "\t", "\n", "\r", "\u{3000}", "'", "s", "S",
+        "ſ", "l", "r", "e", "/", ".", "🙂", "\u{FFFD}",
+    ];
+    let mut text = String::new();
+    for a in &samples {
+        for b in &samples {
+            for c in &samples {
+                text.clear();
+                text.push_str(a);
+                text.push_str(b);
+                text.push_str(c);
+                for encoding in Encoding::ALL {
+                    assert_same(encoding, "combination", &text);
+                    let with_space = format!(" {text} ");
+                    assert_same(encoding, "combination", &with_space);
+                }
+            }
+        }
     }
 }
