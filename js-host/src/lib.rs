@@ -11,7 +11,7 @@ mod host;
 mod response;
 mod timers;
 
-pub use convert::{error_message, from_js, js_error, to_js};
+pub use convert::{error_message, from_js, from_js_json, js_error, to_js};
 pub use host::{JsHost, Logger};
 pub use response::{ChunkReader, JsResponse};
 pub use timers::sleep;

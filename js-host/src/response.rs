@@ -1,7 +1,7 @@
 //! A `fetch` answer read leniently: a real `Response` or a test double with only some of its
 //! members.
 
-use crate::convert::{error_message, from_js};
+use crate::convert::{error_message, from_js_json};
 use edge_llm_core::host::{BodyError, UpstreamResponse};
 use edge_llm_core::http::ResponseHead;
 use edge_llm_core::json_mode::snippet;
@@ -62,7 +62,7 @@ impl UpstreamResponse for JsResponse {
 
     async fn json(self) -> Result<Value, BodyError> {
         match call_method(&self.0, "json").await {
-            Some(Ok(value)) => from_js(value).map_err(BodyError::NotJson),
+            Some(Ok(value)) => from_js_json(&value).map_err(BodyError::NotJson),
             Some(Err(thrown)) => Err(BodyError::NotJson(error_message(&thrown))),
             // A double with only text(): parse it ourselves.
             None => {

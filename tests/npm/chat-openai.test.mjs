@@ -223,3 +223,20 @@ test("absent fields in the answer are absent in the result (never null)", async 
   const result = await provider(fetchFn).chat(messages);
   assert.deepEqual(result, { response: { x: null }, usage: { inputTokens: 0, outputTokens: 0 } });
 });
+
+test("numbers in the answer read exactly as JSON.parse reads them", async () => {
+  const content = '{"f":-0.12246547386375463,"tiny":5e-324,"big":12345678901234567890,"neg":-92233720368547758070,"int":9007199254740993}';
+  for (const res of [jsonResponse(completion(content)), { ok: true, text: async () => JSON.stringify(completion(content)) }]) {
+    const result = await provider(sequence(res)).chat(messages);
+    assert.deepEqual(result.response, JSON.parse(content));
+    assert.equal(result.response.f, -0.12246547386375463);
+    assert.equal(result.response.big, 12345678901234567000);
+  }
+});
+
+test("a __proto__ key in the answer stays an own property, as with JSON.parse", async () => {
+  const result = await provider(sequence(jsonResponse(completion('{"__proto__":{"polluted":true},"a":1}')))).chat(messages);
+  assert.equal(Object.getPrototypeOf(result.response), Object.prototype);
+  assert.deepEqual(Object.keys(result.response), ["__proto__", "a"]);
+  assert.equal({}.polluted, undefined);
+});
