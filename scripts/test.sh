@@ -17,4 +17,11 @@ step "npm package: build pkg/"
 node scripts/build-pkg.mjs
 
 step "JavaScript suites on Node $(node --version): fake provider, package, specs"
-node --test --test-reporter=spec tests/support/fake-provider/tests/ tests/npm/
+# Two test files at a time (Node 20's default is one less than the CPU count).
+node --test --test-reporter=spec --test-concurrency=2 tests/support/fake-provider/tests/ tests/npm/ tests/spec/
+
+step "npm package in workerd: a JavaScript Worker bundled by wrangler, run in Miniflare (Node $("$NODE22" --version))"
+"$NODE22" --test --test-reporter=spec "tests/npm-workerd/*.test.mjs"
+
+step "consumer suite against the TypeScript reference (../shared/contract/reference)"
+node tests/npm/consumer/reference/run.mjs
