@@ -12,6 +12,12 @@ pub enum ContentError {
     InvalidJson { snippet: String, usage: TokenUsage },
     /// No usable content at all.
     Problem(AnswerProblem),
+    /// An answer the model produced, and that was billed, but that cannot be used (cut at
+    /// the token limit, or a refusal); `usage` is kept, as for invalid JSON.
+    Unusable {
+        problem: AnswerProblem,
+        usage: TokenUsage,
+    },
 }
 
 impl ContentError {
@@ -19,7 +25,9 @@ impl ContentError {
     pub fn into_error(self, op: Op) -> Error {
         match self {
             ContentError::InvalidJson { snippet, .. } => Error::InvalidJson { op, snippet },
-            ContentError::Problem(problem) => Error::BadAnswer { op, problem },
+            ContentError::Problem(problem) | ContentError::Unusable { problem, .. } => {
+                Error::BadAnswer { op, problem }
+            }
         }
     }
 
@@ -30,6 +38,7 @@ impl ContentError {
                 (format!("Invalid JSON: {snippet}"), usage)
             }
             ContentError::Problem(problem) => (problem.to_string(), TokenUsage::default()),
+            ContentError::Unusable { problem, usage } => (problem.to_string(), usage),
         }
     }
 }

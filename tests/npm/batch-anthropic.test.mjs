@@ -191,3 +191,13 @@ test("getters; chat() is the sync Messages call", async () => {
   assert.equal(p.maxContextTokens, 200_000);
   assert.deepEqual((await p.chat(messages)).response, { s: 1 });
 });
+
+test("a succeeded item cut at max_tokens names its cause and keeps its usage", async () => {
+  const cut = claudeResult("cut", {
+    type: "succeeded",
+    message: { type: "message", role: "assistant", content: [{ type: "text", text: '{"a":' }], stop_reason: "max_tokens", usage: { input_tokens: 30, output_tokens: 8192 } },
+  });
+  const fetchFn = anthropicBatchApi({ polls: ["ended"], results: jsonl(cut, claudeSucceeded("ok", {})) });
+  const [r] = await provider(fetchFn).chatBatch(requests("cut", "ok"));
+  assert.deepEqual(r, { id: "cut", response: {}, usage: { inputTokens: 30, outputTokens: 8192 }, error: "response truncated (stop_reason: max_tokens)" });
+});

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OpenAIBatchChatProvider } from "edge-llm";
-import { completion, errorResponse, jsonResponse, messages, readForm, recordingLogger } from "./support/doubles.mjs";
+import { completion, errorResponse, jsonResponse, messages, mockClock, readForm, recordingLogger } from "./support/doubles.mjs";
 import { errorFileLine, jsonl, okLine, openaiBatchApi, statusLine } from "./support/batch-doubles.mjs";
 
 const BATCH = "batch_abc123";
@@ -434,4 +434,63 @@ test("chat() on the batch class sends exactly the reference request", async () =
     headers: { "Content-Type": "application/json", Authorization: "Bearer sk-test" },
     body: '{"model":"gpt-4o","max_tokens":8192,"response_format":{"type":"json_object"},"messages":[{"role":"system","content":"Answer in JSON."},{"role":"user","content":"Three primary colours?"}]}',
   });
+});
+
+test("a truncated or refused item names its cause and keeps the usage it was billed", async () => {
+  const line = (id, body) => JSON.stringify({ custom_id: id, response: { status_code: 200, body } });
+  const fetchFn = openaiBatchApi({
+    polls: [completed()],
+    files: {
+      "file-out": jsonl(
+        line("cut", completion('{"a":', { prompt: 40, completionTokens: 8192, finish: "length" })),
+        line("no", completion(null, { prompt: 12, completionTokens: 9, refusal: "I can't." })),
+      ),
+    },
+  });
+  const logger = recordingLogger();
+  const [cut, no] = await provider(fetchFn, { logger }).chatBatch(requests("cut", "no"));
+  assert.deepEqual(cut, { id: "cut", response: {}, usage: { inputTokens: 40, outputTokens: 8192 }, error: "response truncated (finish_reason: length)" });
+  assert.deepEqual(no, { id: "no", response: {}, usage: { inputTokens: 12, outputTokens: 9 }, error: "the model refused: I can't." });
+  assert.deepEqual(logger.find("Batch item errored").map((l) => l[2].customId), ["cut", "no"]);
+});
+
+test("maxRetries also covers upload, create and download (never polls)", async () => {
+  const clock = mockClock();
+  try {
+    let uploads = 0;
+    const inner = openaiBatchApi({
+      polls: [errorResponse(500), completed()],
+      files: { "file-out": jsonl(okLine("a", {}), okLine("b", {})) },
+    });
+    const fetchFn = async (url, init) => (url.endsWith("/files") && uploads++ === 0 ? errorResponse(503, "", { headers: { "retry-after-ms": "40" } }) : inner(url, init));
+    const outcome = await clock.runUntilSettled(provider(fetchFn, { maxRetries: 2 }).chatBatch(requests("a", "b")));
+    assert.equal(outcome.value?.length, 2, String(outcome.error));
+    assert.equal(uploads, 2);
+    assert.equal(inner.polls(), 2, "the 500 poll is the machine's transient error, not an HTTP retry");
+  } finally {
+    clock.restore();
+  }
+});
+
+test("a logger with only some methods, or one that throws, never breaks the batch", async () => {
+  const warns = [];
+  const files = { "file-out": jsonl(okLine("a", {}), statusLine("b", 400, "Bad request")) };
+  let results = await provider(openaiBatchApi({ polls: [errorResponse(500), completed()], files }), { logger: { warn: (m) => warns.push(m) } }).chatBatch(requests("a", "b"));
+  assert.equal(results.length, 2);
+  assert.deepEqual(warns, ["Transient poll error", "Batch item errored"]);
+  const throwing = { info: () => { throw new Error("logger down"); }, warn: () => { throw new Error("logger down"); } };
+  results = await provider(openaiBatchApi({ polls: [completed()], files }), { logger: throwing }).chatBatch(requests("a", "b"));
+  assert.equal(results[1].error, "status 400: Bad request");
+});
+
+test("an onBatchCreated that throws does not lose the batch: the error is logged and polling goes on", async () => {
+  const logger = recordingLogger();
+  const fetchFn = openaiBatchApi({ polls: [completed()], files: { "file-out": jsonl(okLine("a", { a: 1 }), okLine("b", {})) } });
+  const results = await provider(fetchFn, { logger }).chatBatch(requests("a", "b"), {
+    onBatchCreated: () => {
+      throw new Error("db down");
+    },
+  });
+  assert.deepEqual(results[0].response, { a: 1 });
+  assert.deepEqual(logger.find("onBatchCreated threw").map((l) => [l[0], l[2]]), [["error", { batchId: BATCH, error: "db down" }]]);
 });

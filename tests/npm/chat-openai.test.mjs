@@ -240,3 +240,10 @@ test("a __proto__ key in the answer stays an own property, as with JSON.parse", 
   assert.deepEqual(Object.keys(result.response), ["__proto__", "a"]);
   assert.equal({}.polluted, undefined);
 });
+
+test("json() and text() may return plain values instead of promises", async () => {
+  const fetchFn = sequence({ ok: true, json: () => completion('{"sync":true}') });
+  assert.deepEqual((await provider(fetchFn).chat(messages)).response, { sync: true });
+  const failing = sequence({ ok: false, status: 400, statusText: "Bad Request", text: () => "plain" });
+  await assert.rejects(provider(failing).chat(messages), { message: "OpenAI chat error: 400 Bad Request — plain" });
+});

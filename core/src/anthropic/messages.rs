@@ -114,7 +114,7 @@ pub fn parse_message(body: serde_json::Value) -> Result<ChatResult, ContentError
         .stop_reason
         .filter(|r| r == "max_tokens" || r == "refusal")
     {
-        return Err(if reason == "refusal" {
+        let problem = if reason == "refusal" {
             AnswerProblem::Refused {
                 refusal: first_text(&message.content).unwrap_or_default().to_string(),
             }
@@ -123,8 +123,8 @@ pub fn parse_message(body: serde_json::Value) -> Result<ChatResult, ContentError
                 field: "stop_reason".into(),
                 reason,
             }
-        }
-        .into());
+        };
+        return Err(ContentError::Unusable { problem, usage });
     }
     let text = first_text(&message.content).ok_or(AnswerProblem::NoContent)?;
     parse_content(strip_json_fence(text), usage)
@@ -203,7 +203,9 @@ mod tests {
     #[test]
     fn unusable_messages_name_their_cause() {
         let problem = |body| match parse_message(body) {
-            Err(ContentError::Problem(p)) => p.to_string(),
+            Err(ContentError::Problem(p) | ContentError::Unusable { problem: p, .. }) => {
+                p.to_string()
+            }
             other => panic!("{other:?}"),
         };
         assert_eq!(problem(json!({"content": []})), "response has no choices");

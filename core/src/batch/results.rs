@@ -58,7 +58,7 @@ impl ItemLine {
     pub fn from_content_error(custom_id: String, problem: ContentError) -> Self {
         let kind = match problem {
             ContentError::InvalidJson { .. } => ItemKind::InvalidJson,
-            ContentError::Problem(_) => ItemKind::Errored,
+            ContentError::Problem(_) | ContentError::Unusable { .. } => ItemKind::Errored,
         };
         let (error, usage) = problem.into_item_error();
         ItemLine {

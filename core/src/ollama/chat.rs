@@ -71,11 +71,11 @@ pub fn parse_chat_response(body: serde_json::Value) -> Result<ChatResult, Conten
     };
     let message = r.message.ok_or(AnswerProblem::NoChoices)?;
     if let Some(reason) = r.done_reason.filter(|r| r == "length") {
-        return Err(AnswerProblem::Truncated {
+        let problem = AnswerProblem::Truncated {
             field: "done_reason".into(),
             reason,
-        }
-        .into());
+        };
+        return Err(ContentError::Unusable { problem, usage });
     }
     let content = message.content.ok_or(AnswerProblem::NoContent)?;
     parse_content(&content, usage)
@@ -132,15 +132,22 @@ mod tests {
 
     #[test]
     fn truncation_and_missing_messages_are_named() {
-        let err =
-            parse_chat_response(json!({"message": {"content": "{"}, "done_reason": "length"}))
-                .unwrap_err();
+        let err = parse_chat_response(json!({"message": {"content": "{"},
+            "done_reason": "length", "prompt_eval_count": 5, "eval_count": 9}))
+        .unwrap_err();
+        // A truncated answer was billed: its usage is kept for batch items.
         assert_eq!(
             err,
-            ContentError::Problem(AnswerProblem::Truncated {
-                field: "done_reason".into(),
-                reason: "length".into()
-            })
+            ContentError::Unusable {
+                problem: AnswerProblem::Truncated {
+                    field: "done_reason".into(),
+                    reason: "length".into()
+                },
+                usage: TokenUsage {
+                    input_tokens: 5,
+                    output_tokens: 9
+                }
+            }
         );
         assert_eq!(
             parse_chat_response(json!({})).unwrap_err(),

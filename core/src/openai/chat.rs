@@ -145,17 +145,18 @@ pub fn parse_chat_response(body: serde_json::Value) -> Result<ChatResult, Conten
         .ok_or(AnswerProblem::NoChoices)?;
     let message = choice.message.ok_or(AnswerProblem::NoContent)?;
     if let Some(refusal) = message.refusal.filter(|r| !r.is_empty()) {
-        return Err(AnswerProblem::Refused { refusal }.into());
+        let problem = AnswerProblem::Refused { refusal };
+        return Err(ContentError::Unusable { problem, usage });
     }
     if let Some(reason) = choice
         .finish_reason
         .filter(|r| r == "length" || r == "content_filter")
     {
-        return Err(AnswerProblem::Truncated {
+        let problem = AnswerProblem::Truncated {
             field: "finish_reason".into(),
             reason,
-        }
-        .into());
+        };
+        return Err(ContentError::Unusable { problem, usage });
     }
     let raw = message.content.ok_or(AnswerProblem::NoContent)?;
     parse_content(&raw, usage)
@@ -239,7 +240,9 @@ mod tests {
     #[test]
     fn unusable_completions_name_their_cause() {
         let problem = |body| match parse_chat_response(body) {
-            Err(ContentError::Problem(p)) => p.to_string(),
+            Err(ContentError::Problem(p) | ContentError::Unusable { problem: p, .. }) => {
+                p.to_string()
+            }
             other => panic!("{other:?}"),
         };
         assert_eq!(problem(json!({"choices": []})), "response has no choices");
