@@ -494,3 +494,11 @@ test("an onBatchCreated that throws does not lose the batch: the error is logged
   assert.deepEqual(results[0].response, { a: 1 });
   assert.deepEqual(logger.find("onBatchCreated threw").map((l) => [l[0], l[2]]), [["error", { batchId: BATCH, error: "db down" }]]);
 });
+
+test("timeoutMs is only the batch deadline, not an HTTP timeout", async () => {
+  const slow = () => new Promise((resolve) => setTimeout(() => resolve(jsonResponse(completion('{"slow":true}'))), 60));
+  const fetchFn = openaiBatchApi({ sync: slow });
+  const p = provider(fetchFn, { timeoutMs: 10 });
+  assert.deepEqual((await p.chat(messages)).response, { slow: true });
+  assert.equal("signal" in fetchFn.calls[0].init, false);
+});

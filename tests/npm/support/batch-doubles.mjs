@@ -31,6 +31,7 @@ export function openaiBatchApi({
   let poll = 0;
   const answer = (x) => {
     if (x instanceof Error) throw x;
+    if (typeof x === "function") return x();
     return isResponse(x) ? x : jsonResponse(x);
   };
   const fn = fetchDouble((call) => {
@@ -101,6 +102,7 @@ export function anthropicBatchApi({
   let poll = 0;
   const answer = (x) => {
     if (x instanceof Error) throw x;
+    if (typeof x === "function") return x();
     return isResponse(x) ? x : jsonResponse(x);
   };
   const fn = fetchDouble((call) => {
