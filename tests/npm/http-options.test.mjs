@@ -115,3 +115,17 @@ test("an answer within requestTimeoutMs is unaffected", async () => {
   assert.ok(fetchFn.calls[0].init.signal instanceof AbortSignal);
   assert.equal(fetchFn.calls[0].init.signal.aborted, false);
 });
+
+test("each retry is logged with its attempt, delay and (when there is one) status", async () => {
+  clock = mockClock();
+  const logged = [];
+  const logger = { warn: (msg, meta) => logged.push([msg, meta]) };
+  const fetchFn = sequence(errorResponse(429, "", { headers: { "retry-after-ms": "10" } }), new TypeError("fetch failed"), ok());
+  const outcome = await clock.runUntilSettled(openai(fetchFn, { maxRetries: 2, logger }).chat(messages));
+  assert.ok(outcome.value);
+  assert.equal(logged.length, 2);
+  assert.deepEqual(logged[0], ["Retrying request", { provider: "openai", attempt: 1, delayMs: 10, status: 429 }]);
+  assert.equal(logged[1][0], "Retrying request");
+  assert.equal("status" in logged[1][1], false);
+  assert.equal(logged[1][1].attempt, 2);
+});

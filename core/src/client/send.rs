@@ -40,11 +40,13 @@ pub async fn send<H: Host>(
         let delay_ms = opts
             .retry
             .delay_ms(attempt, error.retry_after_ms(), host.random());
-        host.log(
-            Level::Warn,
-            "Retrying request",
-            json!({"provider": op.provider.id(), "attempt": attempt, "status": error.status(), "delayMs": delay_ms}),
-        );
+        let mut meta =
+            json!({"provider": op.provider.id(), "attempt": attempt, "delayMs": delay_ms});
+        // No status (a network error or a timeout) is no key, never `null`.
+        if let Some(status) = error.status() {
+            meta["status"] = status.into();
+        }
+        host.log(Level::Warn, "Retrying request", meta);
         host.sleep(delay_ms).await;
     }
 }
