@@ -12,11 +12,13 @@ pub struct ApiError {
     pub message: String,
     /// For 502s: the status upstream answered with.
     pub upstream_status: Option<u16>,
+    /// For 405s: the methods the route takes (the `Allow` header HTTP requires).
+    pub allow: Option<&'static str>,
 }
 
 impl ApiError {
     pub fn new(status: u16, kind: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, kind, message: message.into(), upstream_status: None }
+        ApiError { status, kind, message: message.into(), upstream_status: None, allow: None }
     }
 
     /// A 400 that names the field.
@@ -26,6 +28,10 @@ impl ApiError {
 
     pub fn not_found(message: impl Into<String>) -> Self {
         ApiError::new(404, "not_found", message)
+    }
+
+    pub fn method_not_allowed(allow: &'static str) -> Self {
+        ApiError { allow: Some(allow), ..ApiError::new(405, "method_not_allowed", format!("this route only accepts {allow}")) }
     }
 
     pub fn conflict(message: impl Into<String>) -> Self {
@@ -52,8 +58,11 @@ impl ApiError {
         if let Some(status) = self.upstream_status {
             error["upstreamStatus"] = status.into();
         }
-        let response = Response::from_json(&json!({ "error": error })).expect("plain JSON always serialises");
-        response.with_status(self.status)
+        let mut response = Response::from_json(&json!({ "error": error })).expect("plain JSON always serialises").with_status(self.status);
+        if let Some(allow) = self.allow {
+            let _ = response.headers_mut().set("allow", allow);
+        }
+        response
     }
 }
 

@@ -32,8 +32,16 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
     if text.trim().is_empty() {
         return Err(ApiError::field("body", "is empty; send a JSON object"));
     }
+    // serde reads a struct from a JSON array too (`[[…]]` would pass as `{messages: […]}`,
+    // and the error names the Rust type); the API takes objects only.
+    if !text.trim_start().starts_with('{') {
+        return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Ok(_) => ApiError::field("body", "must be a JSON object"),
+            Err(e) => ApiError::field("body", format!("is not valid JSON ({e})")),
+        });
+    }
     let mut de = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
@@ -47,7 +55,10 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
         }
         let field = if path == "." { "body".to_string() } else { path };
         ApiError::field(&field, message)
-    })
+    })?;
+    // Without this, `{…}garbage` would pass: serde stops after the first value.
+    de.end().map_err(|e| ApiError::field("body", format!("is not valid JSON ({e})")))?;
+    Ok(value)
 }
 
 /// serde_json appends " at line L column C"; the field path says more.
@@ -85,5 +96,9 @@ mod tests {
         assert!(message(r#"{"messages": [], "modle": "x"}"#).starts_with("modle: unknown field `modle`"));
         assert!(message("{not json").starts_with("body: is not valid JSON"));
         assert_eq!(message(" "), "body: is empty; send a JSON object");
+        assert_eq!(message(r#"[[{"role": "user", "content": "x"}]]"#), "body: must be a JSON object");
+        assert_eq!(message("null"), "body: must be a JSON object");
+        assert!(message("nul").starts_with("body: is not valid JSON"));
+        assert!(message(r#"{"messages": []} {}"#).starts_with("body: is not valid JSON (trailing characters"));
     }
 }

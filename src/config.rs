@@ -2,6 +2,7 @@
 
 use crate::api_error::ApiError;
 use edge_llm_core::batch::PollSchedule;
+use edge_llm_core::client::CallOptions;
 use edge_llm_core::http::ApiKey;
 use edge_llm_core::openai::batches::BatchEndpoint;
 use edge_llm_core::provider::{BatchApi, ChatProvider, EmbeddingProvider};
@@ -25,6 +26,9 @@ pub struct Config {
     anthropic_base_url: String,
     pub gateway_token: Option<String>,
     pub schedule: PollSchedule,
+    /// Retries and timeout of sync calls (chat, batch create, cancel); `UPSTREAM_TIMEOUT_MS`
+    /// sets the timeout (tests set it low).
+    pub call: CallOptions,
 }
 
 fn text(env: &Env, name: &str) -> Option<String> {
@@ -51,6 +55,7 @@ impl Config {
             openai_base_url: text(env, "OPENAI_BASE_URL").unwrap_or_else(|| openai::DEFAULT_BASE_URL.into()),
             anthropic_base_url: text(env, "ANTHROPIC_BASE_URL").unwrap_or_else(|| anthropic::DEFAULT_BASE_URL.into()),
             gateway_token: text(env, "GATEWAY_TOKEN"),
+            call: CallOptions { timeout_ms: Some(number("UPSTREAM_TIMEOUT_MS", 60_000.0) as u64), ..crate::routes::CHAT_CALL },
             schedule: PollSchedule {
                 poll_interval_ms: number("BATCH_POLL_INTERVAL_MS", defaults.poll_interval_ms),
                 max_poll_interval_ms: number("BATCH_MAX_POLL_INTERVAL_MS", defaults.max_poll_interval_ms),
@@ -131,6 +136,10 @@ impl Config {
     /// The Batch API for a request, with the chat provider its one-request shortcut uses.
     pub fn batch_api(&self, provider: Option<&str>, model: Option<&str>) -> Result<(BatchApi, ChatProvider), ApiError> {
         let (provider, model) = self.resolve(provider, model)?;
+        // Before credentials: configuring Ollama would not give it a Batch API.
+        if provider == Provider::Ollama {
+            return Err(ApiError::field("provider", "\"ollama\" has no Batch API; use openai or anthropic"));
+        }
         let chat = self.chat_for(provider, model)?;
         let api = match &chat {
             ChatProvider::OpenAI(cfg) => BatchApi::OpenAI { cfg: cfg.clone(), endpoint: BatchEndpoint::ChatCompletions, dimensions: None },

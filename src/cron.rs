@@ -9,7 +9,7 @@ use crate::store::{BatchRecord, Store};
 use edge_llm_core::batch::Stage;
 use edge_llm_core::client::batch::BatchDriver;
 use edge_llm_core::client::CallOptions;
-use edge_llm_core::host::Level;
+use edge_llm_core::host::{Host, Level};
 use serde_json::json;
 use worker::Env;
 
@@ -53,6 +53,9 @@ pub async fn run(scheduled_time: f64, env: Env) {
 }
 
 async fn run_once(scheduled_time: f64, env: &Env, config: &Config, log: &Log, summary: &mut Summary) -> Result<(), crate::api_error::ApiError> {
+    // The run's clock starts at its scheduled time, so consecutive runs' windows
+    // `(previous run, this run]` tile exactly, and tests can move time forward.
+    let clock_offset_ms = scheduled_time - js_sys::Date::now();
     let store = Store::new(env)?;
     let open = store.list_open(MAX_LISTED).await?;
     summary.open = open.len();
@@ -70,12 +73,12 @@ async fn run_once(scheduled_time: f64, env: &Env, config: &Config, log: &Log, su
             store.delete_key(&entry.key).await?;
             continue;
         }
-        let now = js_sys::Date::now();
+        let now = js_sys::Date::now() + clock_offset_ms;
         if !record.job.poll_due(since, now) {
             continue;
         }
         summary.due += 1;
-        let host = WorkerHost::new(log.with("batchId", record.id.clone()));
+        let host = WorkerHost::starting_at(log.with("batchId", record.id.clone()), now);
         if let Err(e) = step(&store, config, &host, &mut record, summary).await {
             summary.failed += 1;
             host.log.write(Level::Error, "batch step failed", json!({"error": e.message}));
@@ -93,7 +96,7 @@ async fn step(store: &Store, config: &Config, host: &WorkerHost, record: &mut Ba
             return Ok(());
         }
         summary.polled += 1;
-        let now = js_sys::Date::now();
+        let now = host.now_ms();
         record.job.catch_up(now);
         let report = BatchDriver::new(host, &api, POLL).poll(&mut record.job).await;
         if report.changed {
@@ -115,7 +118,7 @@ async fn step(store: &Store, config: &Config, host: &WorkerHost, record: &mut Ba
             Err(CollectError::Upstream(e)) => {
                 host.log.write(Level::Warn, "collecting results failed", json!({"error": e.to_string()}));
                 record.job.on_collect_failed(e);
-                record.updated_at = js_sys::Date::now();
+                record.updated_at = host.now_ms();
                 store.put(record).await?;
                 summary.written += 1;
             }

@@ -82,12 +82,21 @@ mod web_sys_console {
 pub struct WorkerHost {
     js: JsHost,
     pub log: Log,
+    /// Added to the system clock: a cron run's clock starts at its scheduled time.
+    clock_offset_ms: f64,
 }
 
 impl WorkerHost {
     pub fn new(log: Log) -> Self {
         let js = JsHost::new(JsValue::UNDEFINED, Logger::none()).expect("workerd has a global fetch");
-        WorkerHost { js, log }
+        WorkerHost { js, log, clock_offset_ms: 0.0 }
+    }
+
+    /// A host whose clock reads `now_ms` at this moment and runs on from there.
+    pub fn starting_at(log: Log, now_ms: f64) -> Self {
+        let host = WorkerHost::new(log);
+        let clock_offset_ms = now_ms - host.js.now_ms();
+        WorkerHost { clock_offset_ms, ..host }
     }
 }
 
@@ -99,7 +108,7 @@ impl Host for WorkerHost {
     }
 
     fn now_ms(&self) -> f64 {
-        self.js.now_ms()
+        self.js.now_ms() + self.clock_offset_ms
     }
 
     async fn sleep(&self, ms: f64) {

@@ -1,7 +1,6 @@
 //! The batch routes. `POST /v1/batches` lints, creates the batch upstream and records it in KV
 //! before answering 202; the cron (`crate::cron`) takes it from there.
 
-use super::chat::CHAT_CALL;
 use super::{reply, Ctx};
 use crate::api_error::ApiError;
 use crate::body::{parse, read_text, MIB};
@@ -11,7 +10,7 @@ use edge_llm_core::batch::pages::{merge_fragments, PageWriter};
 use edge_llm_core::batch::{BatchJob, BatchKind, BatchStatus, EndPolicy, ItemResult, Outcome, RequestCounts, Stage};
 use edge_llm_core::batch::machine::Progress;
 use edge_llm_core::client::batch::BatchDriver;
-use edge_llm_core::client::chat;
+use edge_llm_core::client::{chat, CallOptions};
 use edge_llm_core::lint::lint_batch;
 use edge_llm_core::message::{BatchChatRequest, BatchChatResult};
 use edge_llm_core::provider::{BatchInput, ChatProvider};
@@ -57,10 +56,10 @@ pub async fn create(req: &mut Request, ctx: &Ctx<'_>) -> Result<Response, ApiErr
     let now = js_sys::Date::now();
     let host = WorkerHost::new(ctx.log.with("provider", api.provider().id()).with("step", "create"));
     let record = if body.requests.len() == 1 {
-        create_sync(&store, &host, &chat, api.kind(), &body.requests[0], now).await?
+        create_sync(&store, &host, &chat, ctx.config.call, api.kind(), &body.requests[0], now).await?
     } else {
         let mut job = BatchJob::new(api.kind(), EndPolicy::KeepPartial, ctx.config.schedule);
-        BatchDriver::new(&host, &api, CHAT_CALL).create(&mut job, BatchInput::Chat(&body.requests)).await.map_err(|e| ApiError::upstream(&e))?;
+        BatchDriver::new(&host, &api, ctx.config.call).create(&mut job, BatchInput::Chat(&body.requests)).await.map_err(|e| ApiError::upstream(&e))?;
         let id = job.batch_id().unwrap_or_default().to_string();
         let record = BatchRecord { id, provider: api.provider(), model: chat.model().into(), created_at: now, updated_at: now, total: body.requests.len() as u64, job, results: None };
         // Ids first, then the open index, then the record: whatever step a crash stops at,
@@ -80,8 +79,8 @@ pub async fn create(req: &mut Request, ctx: &Ctx<'_>) -> Result<Response, ApiErr
 }
 
 /// One request: answered by the sync call and stored completed at once.
-async fn create_sync(store: &Store, host: &WorkerHost, chat: &ChatProvider, kind: BatchKind, request: &BatchChatRequest, now: f64) -> Result<BatchRecord, ApiError> {
-    let result = match chat::chat(host, chat, &request.messages, CHAT_CALL).await {
+async fn create_sync(store: &Store, host: &WorkerHost, chat: &ChatProvider, call: CallOptions, kind: BatchKind, request: &BatchChatRequest, now: f64) -> Result<BatchRecord, ApiError> {
+    let result = match chat::chat(host, chat, &request.messages, call).await {
         Ok(r) => ItemResult { response: r.response, usage: r.usage, error: None },
         Err(e) => ItemResult { error: Some(host.log.redact(&e.to_string())), ..ItemResult::missing("") },
     };
@@ -89,8 +88,10 @@ async fn create_sync(store: &Store, host: &WorkerHost, chat: &ChatProvider, kind
     let id = format!("sync_{:08x}{:08x}", (js_sys::Math::random() * 4e9) as u32, (js_sys::Math::random() * 4e9) as u32);
     let mut writer = PageWriter::new(1, PAGE_ITEMS, usize::MAX, usize::MAX);
     let item = serde_json::to_string(&result.with_id(request.id.clone())).map_err(|e| ApiError::internal(e.to_string()))?;
-    writer.add(0, item);
-    let (fragments, manifest) = writer.finish();
+    // A one-item page is complete at once: `add` hands its fragment back, not `finish`.
+    let mut fragments = writer.add(0, item);
+    let (rest, manifest) = writer.finish();
+    fragments.extend(rest);
     store.put_ids(&id, &[request.id.as_str()]).await?;
     for f in &fragments {
         store.put_fragment(&id, "sync", f).await?;
@@ -170,7 +171,7 @@ pub async fn cancel(id: &str, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     }
     let api = ctx.config.batch_api_for(record.provider, &record.model)?;
     let host = WorkerHost::new(ctx.log.with("batchId", id).with("step", "cancel"));
-    let report = BatchDriver::new(&host, &api, CHAT_CALL).cancel(&mut record.job).await.map_err(|e| ApiError::upstream(&e))?;
+    let report = BatchDriver::new(&host, &api, ctx.config.call).cancel(&mut record.job).await.map_err(|e| ApiError::upstream(&e))?;
     if report.changed {
         record.updated_at = js_sys::Date::now();
         store.put_unless_behind(&record).await?;

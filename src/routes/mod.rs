@@ -6,6 +6,8 @@ mod chat;
 mod health;
 mod tokens;
 
+pub use chat::CHAT_CALL;
+
 use crate::api_error::ApiError;
 use crate::auth;
 use crate::config::Config;
@@ -66,8 +68,8 @@ async fn route(req: &mut Request, path: &str, ctx: &Ctx<'_>) -> Result<Response,
     }
 }
 
-fn not_allowed(allowed: &str) -> ApiError {
-    ApiError::new(405, "method_not_allowed", format!("this route only accepts {allowed}"))
+fn not_allowed(allowed: &'static str) -> ApiError {
+    ApiError::method_not_allowed(allowed)
 }
 
 /// A JSON answer.

@@ -1,19 +1,65 @@
 // Starts the built Worker (build/, from scripts/build-worker.sh) in workerd through Miniflare,
 // with local KV and the fake provider as upstream. Needs Node >= 22 (Miniflare 5).
+//
+// The Worker runs unchanged behind a thin test entrypoint (KV_SHIM below) that hands it a
+// KV binding which records every operation, so tests can count KV reads and writes. The
+// recorder forwards every call to Miniflare's real local KV.
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { startFakeProvider } from "../../support/fake-provider/index.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 export const GATEWAY_TOKEN = "gw-test-token-0123456789";
 export const OPENAI_KEY = "sk-test";
 export const ANTHROPIC_KEY = "sk-ant-test";
+export const MIB = 1024 * 1024;
+const OPEN = ["validating", "in_progress", "finalizing", "cancelling"];
+export const ENDED = ["completed", "failed", "expired", "cancelled"];
+
+// The test entrypoint: the real Worker's fetch and scheduled handlers, with `env.BATCHES`
+// wrapped to record operations. `GET /__test/kv-ops` answers the record (and `?reset=1`
+// clears it); it never reaches the Worker.
+const KV_SHIM = `
+import { WorkerEntrypoint } from "cloudflare:workers";
+import Inner from "./index.js";
+const ops = [];
+const size = (v) => typeof v === "string" ? v.length : v?.byteLength ?? 0;
+function recording(kv) {
+  return {
+    get(key, options) { ops.push({ op: Array.isArray(key) ? "getBulk" : "get", key }); return kv.get(key, options); },
+    getWithMetadata(key, options) { ops.push({ op: "get", key }); return kv.getWithMetadata(key, options); },
+    put(key, value, options) { ops.push({ op: "put", key, bytes: size(value), ttl: options?.expirationTtl }); return kv.put(key, value, options); },
+    list(options) { ops.push({ op: "list", prefix: options?.prefix }); return kv.list(options); },
+    delete(key) { ops.push({ op: "delete", key }); return kv.delete(key); },
+  };
+}
+let wrapped;
+function envOf(env) {
+  if (!wrapped || wrapped.inner !== env) wrapped = { inner: env, env: { ...env, BATCHES: recording(env.BATCHES) } };
+  return wrapped.env;
+}
+export default class extends WorkerEntrypoint {
+  fetch(request) {
+    const url = new URL(request.url);
+    if (url.pathname === "/__test/kv-ops") {
+      const out = ops.slice();
+      if (url.searchParams.get("reset") === "1") ops.length = 0;
+      return Response.json(out);
+    }
+    return new Inner(this.ctx, envOf(this.env)).fetch(request);
+  }
+  scheduled(event) {
+    return new Inner(this.ctx, envOf(this.env)).scheduled(event);
+  }
+}
+`;
 
 /**
  * A running Worker and fake provider.
- * `vars` override the defaults (the fake as OpenAI and Anthropic upstream, fast polling).
+ * `vars` override the defaults (the fake as OpenAI and Anthropic upstream, fast polling);
+ * a var set to `undefined` is left out. `vars` may be a function of the fake provider.
  */
 export async function startWorker({ vars = {}, fakeOptions = {} } = {}) {
   if (!existsSync(join(root, "build", "index.js"))) {
@@ -32,17 +78,18 @@ export async function startWorker({ vars = {}, fakeOptions = {} } = {}) {
     ANTHROPIC_BASE_URL: fake.anthropicBaseUrl,
     BATCH_POLL_INTERVAL_MS: "1",
     BATCH_MAX_POLL_INTERVAL_MS: "1",
-    OPENAI_API_KEY: OPENAI_KEY,
-    ANTHROPIC_API_KEY: ANTHROPIC_KEY,
+    OPENAI_API_KEY: fakeOptions.openaiKey ?? OPENAI_KEY,
+    ANTHROPIC_API_KEY: fakeOptions.anthropicKey ?? ANTHROPIC_KEY,
     GATEWAY_TOKEN,
-    ...vars,
+    ...(typeof vars === "function" ? vars(fake) : vars),
   };
   for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       modules: [
-        { type: "ESModule", path: join(root, "build", "index.js") },
-        { type: "CompiledWasm", path: join(root, "build", "index_bg.wasm") },
+        { type: "ESModule", path: join(root, "build", "__test_entry.mjs"), contents: KV_SHIM },
+        { type: "ESModule", path: join(root, "build", "index.js"), contents: readFileSync(join(root, "build", "index.js"), "utf8") },
+        { type: "CompiledWasm", path: join(root, "build", "index_bg.wasm"), contents: readFileSync(join(root, "build", "index_bg.wasm")) },
       ],
       modulesRoot: join(root, "build"),
       compatibilityDate: "2025-11-01",
@@ -54,23 +101,47 @@ export async function startWorker({ vars = {}, fakeOptions = {} } = {}) {
   await mf.ready;
   const worker = await mf.getWorker();
   const kv = await mf.getKVNamespace("BATCHES");
-  const api = async (method, path, { body, token = GATEWAY_TOKEN, headers = {} } = {}) => {
+  const token = bindings.GATEWAY_TOKEN;
+  const responses = [];
+  const api = async (method, path, { body, token: bearer = token, headers = {} } = {}) => {
     const init = { method, headers: { ...headers } };
-    if (token !== null) init.headers.authorization = `Bearer ${token}`;
+    if (bearer !== null && bearer !== undefined) init.headers.authorization = `Bearer ${bearer}`;
     if (body !== undefined) {
-      init.body = typeof body === "string" ? body : JSON.stringify(body);
-      init.headers["content-type"] = "application/json";
+      init.body = typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body);
+      if (!Object.keys(init.headers).some((h) => h.toLowerCase() === "content-type")) init.headers["content-type"] = "application/json";
     }
-    const res = await mf.dispatchFetch(`http://localhost${path}`, init);
+    const res = await dispatch(mf, `http://localhost${path}`, init);
     const text = await res.text();
     let json;
     try { json = JSON.parse(text); } catch { json = undefined; }
-    return { status: res.status, headers: res.headers, text, json };
+    const answer = { status: res.status, headers: res.headers, text, json };
+    responses.push({ method, path, status: res.status, headers: [...res.headers], text });
+    return answer;
   };
-  /** One cron run, as the trigger fires it. */
+  /** One cron run, as the trigger fires it, at `scheduledTime` (ms since the epoch). */
   const cron = (scheduledTime = Date.now()) => worker.scheduled({ cron: "* * * * *", scheduledTime: new Date(scheduledTime) });
+  /** The KV operations the Worker made (since the last reset). */
+  const kvOps = async ({ reset = false } = {}) => {
+    const res = await mf.dispatchFetch(`http://localhost/__test/kv-ops${reset ? "?reset=1" : ""}`);
+    return res.json();
+  };
+  /** Every KV key with its value and expiration. */
+  const dumpKv = async () => {
+    const out = [];
+    let cursor;
+    do {
+      const page = await kv.list({ cursor });
+      for (const k of page.keys) out.push({ key: k.name, expiration: k.expiration, value: await kv.get(k.name) });
+      cursor = page.list_complete ? undefined : page.cursor;
+    } while (cursor);
+    return out;
+  };
+  /** The Worker's own log lines, parsed (lines that are not JSON are skipped). */
+  const lines = () => logs.flatMap((l) => {
+    try { return [JSON.parse(l.message)]; } catch { return []; }
+  });
   return {
-    mf, fake, kv, api, cron, logs,
+    mf, fake, kv, api, cron, kvOps, dumpKv, logs, lines, responses, bindings,
     async close() {
       await mf.dispose();
       await fake.close();
@@ -78,13 +149,66 @@ export async function startWorker({ vars = {}, fakeOptions = {} } = {}) {
   };
 }
 
-/** Runs cron until the batch leaves `open` statuses (bounded), returning the last status. */
+/**
+ * `mf.dispatchFetch`, tried again when the upload died with EPIPE: when the Worker answers
+ * without reading a large body (401, 413), workerd closes the connection and Node's fetch
+ * may still be writing. The request was not processed, so sending it again is safe.
+ */
+async function dispatch(mf, url, init) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await mf.dispatchFetch(url, init);
+    } catch (e) {
+      if (attempt >= 8 || e?.cause?.code !== "EPIPE") throw e;
+    }
+  }
+}
+
+/** Runs cron until the batch leaves the open statuses (bounded), returning the last status. */
 export async function cronUntilDone(w, id, maxRuns = 30) {
   let status;
   for (let i = 0; i < maxRuns; i++) {
     await w.cron();
     status = (await w.api("GET", `/v1/batches/${id}`)).json;
-    if (["completed", "failed", "expired", "cancelled"].includes(status.status)) return status;
+    if (ENDED.includes(status.status)) return status;
+    if (!OPEN.includes(status.status)) throw new Error(`batch ${id}: unexpected status ${JSON.stringify(status)}`);
   }
   throw new Error(`batch ${id} still ${status?.status} after ${maxRuns} cron runs`);
+}
+
+/** `n` batch requests `r0…`, each asking for JSON; `extra(i)` is added to the content. */
+export function requests(n, extra = () => "", prefix = "r") {
+  return Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, messages: [{ role: "user", content: `json please ${i}${extra(i)}` }] }));
+}
+
+/** Creates a batch and checks the 202. */
+export async function createBatch(w, body) {
+  const created = await w.api("POST", "/v1/batches", { body });
+  if (created.status !== 202) throw new Error(`create answered ${created.status}: ${created.text}`);
+  return created.json;
+}
+
+/** Every result of a batch, following `next` cursors; also returns the pages' sizes. */
+export async function allResults(w, id) {
+  const results = [];
+  const pages = [];
+  let cursor;
+  for (;;) {
+    const path = `/v1/batches/${id}/results${cursor === undefined ? "" : `?cursor=${encodeURIComponent(cursor)}`}`;
+    const r = await w.api("GET", path);
+    if (r.status !== 200) throw new Error(`${path} answered ${r.status}: ${r.text}`);
+    results.push(...r.json.results);
+    pages.push(r.json.results.length);
+    if (r.json.next === undefined) return { results, pages };
+    cursor = r.json.next;
+  }
+}
+
+/** Checks the contract's error shape and returns the message. */
+export function errorMessage(r) {
+  const e = r.json?.error;
+  if (!e || typeof e.type !== "string" || typeof e.message !== "string" || !e.message) {
+    throw new Error(`not an {error:{type,message}} answer (${r.status}): ${r.text}`);
+  }
+  return e.message;
 }
