@@ -18,6 +18,26 @@ use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::future_to_promise;
 
+/// The getters every batch class has: `batch` (always true) and `timeoutMs`.
+macro_rules! batch_getters {
+    ($class:ident) => {
+        #[wasm_bindgen]
+        impl $class {
+            #[wasm_bindgen(getter)]
+            pub fn batch(&self) -> bool {
+                true
+            }
+
+            /// The batch deadline in milliseconds (not an HTTP timeout).
+            #[wasm_bindgen(getter, js_name = timeoutMs)]
+            pub fn timeout_ms(&self) -> f64 {
+                self.batch.schedule.timeout_ms
+            }
+        }
+    };
+}
+pub(crate) use batch_getters;
+
 /// A batch class's Batch API and schedule.
 pub(crate) struct BatchSetup {
     pub api: BatchApi,

@@ -101,19 +101,10 @@ macro_rules! chat_methods {
 
 macro_rules! batch_methods {
     ($class:ident) => {
+        batch_call::batch_getters!($class);
+
         #[wasm_bindgen]
         impl $class {
-            #[wasm_bindgen(getter)]
-            pub fn batch(&self) -> bool {
-                true
-            }
-
-            /// The batch deadline in milliseconds (not an HTTP timeout).
-            #[wasm_bindgen(getter, js_name = timeoutMs)]
-            pub fn timeout_ms(&self) -> f64 {
-                self.batch.schedule.timeout_ms
-            }
-
             /// Sends `requests` through the Batch API and returns their results in input order.
             #[wasm_bindgen(js_name = chatBatch)]
             pub fn chat_batch(&self, requests: JsValue, options: JsValue) -> Promise {

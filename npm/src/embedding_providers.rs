@@ -183,17 +183,6 @@ impl OpenAIBatchEmbeddingProvider {
         })
     }
 
-    #[wasm_bindgen(getter)]
-    pub fn batch(&self) -> bool {
-        true
-    }
-
-    /// The batch deadline in milliseconds.
-    #[wasm_bindgen(getter, js_name = timeoutMs)]
-    pub fn timeout_ms(&self) -> f64 {
-        self.batch.schedule.timeout_ms
-    }
-
     /// Embeds `requests` (`{id, text}`) through the Batch API, results in input order.
     #[wasm_bindgen(js_name = embedBatch)]
     pub fn embed_batch(&self, requests: JsValue, options: JsValue) -> Promise {
@@ -206,3 +195,4 @@ impl OpenAIBatchEmbeddingProvider {
     }
 }
 embedding_methods!(OpenAIBatchEmbeddingProvider);
+batch_call::batch_getters!(OpenAIBatchEmbeddingProvider);

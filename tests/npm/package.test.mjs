@@ -44,8 +44,10 @@ test("package.json: ESM, conditions in the right order, every referenced file ex
   assert.equal(manifest.name, "edge-llm");
   assert.equal(manifest.type, "module");
   const dot = manifest.exports["."];
-  assert.deepEqual(Object.keys(dot), ["types", "workerd", "default"], "types first, default last");
+  assert.deepEqual(Object.keys(dot), ["types", "workerd", "browser", "default"], "types first, workerd before browser, default last");
   assert.equal(dot.workerd, "./index.workerd.js");
+  // Browser bundlers must not get the Node entry (it reads the .wasm with node:fs).
+  assert.equal(dot.browser, "./web.js");
   assert.equal(dot.default, "./index.node.js");
   const referenced = [manifest.main, manifest.types, ...Object.values(manifest.exports).flatMap((e) => (typeof e === "string" ? [e] : Object.values(e)))];
   for (const file of referenced) assert.ok(existsSync(join(pkg, file)), `${file} is missing`);
