@@ -1,0 +1,279 @@
+// OpenAI batches through the Worker, driven by real cron runs (contract §2, §4): upload and
+// create before the 202, polls one step per run, results downloaded, stored and read back in
+// input order, every way a batch or an item can end, and transient poll failures.
+import { test, before, after, beforeEach } from "node:test";
+import assert from "node:assert/strict";
+import { startWorker, cronUntilDone, createBatch, requests, allResults, errorMessage, OPENAI_KEY } from "./support/worker.mjs";
+
+let w;
+before(async () => { w = await startWorker(); });
+after(async () => { await w?.close(); });
+beforeEach(() => { w.fake.reset(); });
+
+const polls = (id) => w.fake.requests.filter((r) => r.method === "GET" && r.path === `/openai/v1/batches/${id}`);
+const user = (content) => [{ role: "user", content }];
+
+test("the lifecycle: upload and create before the 202, statuses through cron, results in input order", async () => {
+  const reqs = requests(5);
+  const created = await createBatch(w, { requests: reqs });
+  assert.match(created.id, /^batch_/);
+  assert.deepEqual(
+    { ...created, createdAt: undefined },
+    { id: created.id, status: "validating", provider: "openai", model: "gpt-4o-mini", requestCounts: { total: 5, completed: 0, failed: 0 }, createdAt: undefined },
+  );
+  assert.ok(!Number.isNaN(Date.parse(created.createdAt)));
+  // The reference's upload: JSONL as multipart, purpose=batch, batch-input.jsonl; then the create.
+  const [upload, create] = w.fake.requests;
+  assert.equal(`${upload.method} ${upload.path}`, "POST /openai/v1/files");
+  assert.equal(upload.headers.authorization, `Bearer ${OPENAI_KEY}`);
+  assert.equal(upload.multipart.fields.purpose, "batch");
+  const [file] = upload.multipart.files;
+  assert.equal(file.filename, "batch-input.jsonl");
+  const lines = file.content.trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => [l.custom_id, l.method, l.url, l.body.model]), reqs.map((r) => [r.id, "POST", "/v1/chat/completions", "gpt-4o-mini"]));
+  assert.deepEqual(lines[0].body.response_format, { type: "json_object" });
+  assert.equal(`${create.method} ${create.path}`, "POST /openai/v1/batches");
+  assert.match(create.json.input_file_id, /^file-/);
+  assert.deepEqual(create.json, { input_file_id: create.json.input_file_id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+
+  const seen = [];
+  for (let i = 0; i < 10; i++) {
+    await w.cron();
+    const s = (await w.api("GET", `/v1/batches/${created.id}`)).json;
+    if (seen.at(-1) !== s.status) seen.push(s.status);
+    if (s.status === "completed") break;
+  }
+  // The first run's poll already finds it in progress; upstream's finalizing shows too.
+  assert.deepEqual(seen, ["in_progress", "finalizing", "completed"]);
+  const status = (await w.api("GET", `/v1/batches/${created.id}`)).json;
+  assert.deepEqual(status.requestCounts, { total: 5, completed: 5, failed: 0 });
+  assert.ok(Date.parse(status.updatedAt) >= Date.parse(status.createdAt));
+  assert.ok(!("error" in status));
+  const { results } = await allResults(w, created.id);
+  assert.deepEqual(results.map((r) => r.id), reqs.map((r) => r.id));
+  results.forEach((r, i) => {
+    assert.deepEqual(r.response, { echo: `json please ${i}`, model: "gpt-4o-mini" });
+    assert.ok(r.usage.inputTokens > 0 && r.usage.outputTokens > 0);
+    assert.ok(!("error" in r));
+  });
+  const keys = (await w.dumpKv()).map((k) => k.key);
+  assert.ok(!keys.some((k) => k.startsWith("open:")), "the batch left the open index");
+});
+
+test("per-item errors: upstream status, invalid JSON, truncation, refusal, error file", async () => {
+  const reqs = [
+    { id: "ok", messages: user("json fine") },
+    { id: "bad", messages: user("json [[status:400]]") },
+    { id: "limit", messages: user("json [[status:429]]") },
+    { id: "prose", messages: user("json [[invalid-json]]") },
+    { id: "cut", messages: user("json [[truncate]]") },
+    { id: "no", messages: user("json [[refuse]]") },
+    { id: "lost", messages: user("json [[error-file]]") },
+  ];
+  const { id } = await createBatch(w, { requests: reqs });
+  const done = await cronUntilDone(w, id);
+  assert.equal(done.status, "completed");
+  assert.equal(done.requestCounts.total, 7);
+  const { results } = await allResults(w, id);
+  const byId = Object.fromEntries(results.map((r) => [r.id, r]));
+  assert.deepEqual(results.map((r) => r.id), reqs.map((r) => r.id));
+  assert.equal(byId.ok.error, undefined);
+  assert.match(byId.bad.error, /status 400/);
+  assert.match(byId.bad.error, /[Bb]ad request/);
+  assert.match(byId.limit.error, /status 429/);
+  assert.match(byId.prose.error, /^Invalid JSON: /);
+  assert.ok(byId.prose.usage.outputTokens > 0, "usage is kept for an answered item");
+  assert.match(byId.cut.error, /truncated/);
+  assert.match(byId.no.error, /refused/);
+  assert.match(byId.lost.error, /server_error/);
+  for (const r of results.filter((r) => r.error)) assert.deepEqual(r.response, {});
+  // Collecting logs the reference's per-item lines.
+  const msgs = w.lines().map((l) => l.msg);
+  assert.ok(msgs.includes("Batch item errored") && msgs.includes("Batch item returned invalid JSON"));
+});
+
+test("shuffled output and error files come back in input order", async () => {
+  w.fake.configure({ shuffleOutput: true, httpErrorsInErrorFile: true, seed: 7 });
+  const reqs = requests(40, (i) => (i % 7 === 3 ? " [[status:500]]" : i % 11 === 5 ? " [[error-file]]" : ""));
+  const { id } = await createBatch(w, { requests: reqs });
+  assert.equal((await cronUntilDone(w, id)).status, "completed");
+  const { results } = await allResults(w, id);
+  assert.deepEqual(results.map((r) => r.id), reqs.map((r) => r.id));
+  results.forEach((r, i) => {
+    if (i % 7 === 3) assert.match(r.error, /status 500/, r.id);
+    else if (i % 11 === 5) assert.match(r.error, /server_error/, r.id);
+    else assert.deepEqual(r.response.echo, `json please ${i}`, r.id);
+  });
+});
+
+test("expired: the finished part is kept, the rest says why", async () => {
+  w.fake.configure({ batchOutcome: "expired", expiredCompletedFraction: 0.5 });
+  const reqs = requests(10);
+  const { id } = await createBatch(w, { requests: reqs });
+  const done = await cronUntilDone(w, id);
+  assert.equal(done.status, "expired");
+  assert.equal(done.requestCounts.total, 10);
+  const { results } = await allResults(w, id);
+  assert.deepEqual(results.map((r) => r.id), reqs.map((r) => r.id));
+  const answered = results.filter((r) => !r.error);
+  assert.equal(answered.length, 5);
+  for (const r of results.filter((r) => r.error)) assert.match(r.error, /batch_expired/);
+});
+
+test("failed upstream: status failed with upstream's reason; results say the batch failed", async () => {
+  w.fake.configure({ batchOutcome: "failed" });
+  const { id } = await createBatch(w, { requests: requests(3) });
+  const done = await cronUntilDone(w, id);
+  assert.equal(done.status, "failed");
+  assert.match(done.error, /token/i, JSON.stringify(done));
+  const { results } = await allResults(w, id);
+  assert.equal(results.length, 3);
+  for (const r of results) assert.equal(r.error, "Batch failed before this request completed");
+});
+
+test("cancelled upstream: partial results, the rest marked cancelled", async () => {
+  w.fake.configure({ batchOutcome: "cancelled", cancelledCompletedFraction: 0.5 });
+  const { id } = await createBatch(w, { requests: requests(4) });
+  const done = await cronUntilDone(w, id);
+  assert.equal(done.status, "cancelled");
+  const { results } = await allResults(w, id);
+  assert.equal(results.filter((r) => !r.error).length, 2);
+  for (const r of results.filter((r) => r.error)) assert.match(r.error, /batch_cancelled|cancelled/);
+});
+
+test("the cancel route cancels upstream; the status follows; results are what finished", async () => {
+  w.fake.configure({ batchStepsToComplete: 6 });
+  const { id } = await createBatch(w, { requests: requests(6) });
+  await w.cron();
+  await w.cron();
+  const cancel = await w.api("POST", `/v1/batches/${id}/cancel`);
+  assert.equal(cancel.status, 200, cancel.text);
+  assert.equal(cancel.json.status, "cancelling");
+  assert.equal(w.fake.requests.filter((r) => r.path === `/openai/v1/batches/${id}/cancel`).length, 1);
+  assert.equal((await w.api("GET", `/v1/batches/${id}`)).json.status, "cancelling");
+  const before = await w.api("GET", `/v1/batches/${id}/results`);
+  assert.equal(before.status, 409, before.text);
+  const done = await cronUntilDone(w, id);
+  assert.equal(done.status, "cancelled");
+  const { results } = await allResults(w, id);
+  assert.equal(results.length, 6);
+  assert.ok(results.some((r) => r.error), "unfinished requests say so");
+  const again = await w.api("POST", `/v1/batches/${id}/cancel`);
+  assert.equal(again.status, 409, again.text);
+  assert.match(errorMessage(again), /already cancelled/);
+});
+
+test("results before the batch ended are a 409 naming its status", async () => {
+  const { id } = await createBatch(w, { requests: requests(2) });
+  const r = await w.api("GET", `/v1/batches/${id}/results`);
+  assert.equal(r.status, 409, r.text);
+  assert.equal(r.json.error.type, "conflict");
+  assert.match(errorMessage(r), /validating/);
+});
+
+test("up to three 5xx in a row while polling are tolerated", async () => {
+  const { id } = await createBatch(w, { requests: requests(3) });
+  w.fake.configure({ faults: [{ method: "GET", path: `/batches/${id}$`, status: 500, times: 3 }] });
+  const done = await cronUntilDone(w, id);
+  assert.equal(done.status, "completed");
+  assert.ok(w.lines().some((l) => l.msg === "Transient poll error" && l.batchId === id));
+  assert.equal((await allResults(w, id)).results.length, 3);
+});
+
+test("a fourth 5xx in a row fails the batch with upstream's status", async () => {
+  const { id } = await createBatch(w, { requests: requests(3) });
+  w.fake.configure({ faults: [{ method: "GET", path: `/batches/${id}$`, status: 503 }] });
+  const done = await cronUntilDone(w, id);
+  assert.equal(done.status, "failed");
+  assert.match(done.error, /^OpenAI batch poll error: 503 /);
+  assert.equal(polls(id).length, 4);
+  const { results } = await allResults(w, id);
+  for (const r of results) assert.equal(r.error, "Batch failed before this request completed");
+});
+
+test("dropped connections while polling: three pass, the fourth in a row fails the batch", async () => {
+  const first = await createBatch(w, { requests: requests(2) });
+  w.fake.configure({ faults: [{ method: "GET", path: `/batches/${first.id}$`, drop: true, times: 3 }] });
+  assert.equal((await cronUntilDone(w, first.id)).status, "completed");
+  assert.ok(w.lines().some((l) => l.msg === "Transient poll error (network)" && l.batchId === first.id));
+
+  const second = await createBatch(w, { requests: requests(2) });
+  w.fake.configure({ faults: [{ method: "GET", path: `/batches/${second.id}$`, drop: true }] });
+  const done = await cronUntilDone(w, second.id);
+  assert.equal(done.status, "failed");
+  assert.match(done.error, /^OpenAI batch poll failed after 4 consecutive errors: /);
+});
+
+test("a 4xx while polling fails the batch at once", async () => {
+  const { id } = await createBatch(w, { requests: requests(2) });
+  w.fake.configure({ faults: [{ method: "GET", path: `/batches/${id}$`, status: 404 }] });
+  const done = await cronUntilDone(w, id);
+  assert.equal(done.status, "failed");
+  assert.match(done.error, /^OpenAI batch poll error: 404 /);
+  assert.equal(polls(id).length, 1);
+});
+
+test("a download cut half way is tried again on the next run; nothing is lost or doubled", async () => {
+  w.fake.configure({ outputPadBytes: 2000 });
+  const reqs = requests(60);
+  const { id } = await createBatch(w, { requests: reqs });
+  w.fake.configure({ faults: [{ method: "GET", path: "/files/.*/content", dropAfterBytes: 50_000, times: 1 }] });
+  const done = await cronUntilDone(w, id);
+  assert.equal(done.status, "completed");
+  assert.ok(w.lines().some((l) => l.msg === "collecting results failed" && l.batchId === id), "the cut was seen");
+  assert.equal(w.fake.requests.filter((r) => /\/files\/.*\/content$/.test(r.path)).length, 2);
+  const { results } = await allResults(w, id);
+  assert.deepEqual(results.map((r) => r.id), reqs.map((r) => r.id));
+  assert.ok(results.every((r) => !r.error), JSON.stringify(results.find((r) => r.error)));
+});
+
+test("downloads that keep failing end the batch as failed after five tries", async () => {
+  const { id } = await createBatch(w, { requests: requests(2) });
+  w.fake.configure({ faults: [{ method: "GET", path: "/files/.*/content", status: 500, headers: { "retry-after-ms": "5" } }] });
+  const done = await cronUntilDone(w, id);
+  assert.equal(done.status, "failed");
+  assert.match(done.error, /^OpenAI file download error: 500 /);
+});
+
+test("a one-request batch is answered by the sync call: 202 completed at once", async () => {
+  const [only] = requests(1);
+  const r = await w.api("POST", "/v1/batches", { body: { requests: [only] } });
+  assert.equal(r.status, 202, r.text);
+  assert.equal(r.json.status, "completed");
+  assert.match(r.json.id, /^sync_/);
+  assert.deepEqual(r.json.requestCounts, { total: 1, completed: 1, failed: 0 });
+  assert.deepEqual(w.fake.requests.map((q) => q.path), ["/openai/v1/chat/completions"]);
+  const status = await w.api("GET", `/v1/batches/${r.json.id}`);
+  assert.equal(status.json.status, "completed");
+  const results = await w.api("GET", `/v1/batches/${r.json.id}/results`);
+  assert.equal(results.status, 200, results.text);
+  assert.deepEqual(results.json.results.map((x) => [x.id, x.response.echo]), [["r0", "json please 0"]]);
+  assert.equal(results.json.next, undefined);
+  const cancel = await w.api("POST", `/v1/batches/${r.json.id}/cancel`);
+  assert.equal(cancel.status, 409, cancel.text);
+  await w.cron();
+  assert.deepEqual(w.fake.requests.map((q) => q.path), ["/openai/v1/chat/completions"], "cron has nothing to do for it");
+});
+
+test("a one-request batch whose call fails is completed with the item's error", async () => {
+  const r = await w.api("POST", "/v1/batches", { body: { requests: [{ id: "x", messages: user("json [[status:400]]") }] } });
+  assert.equal(r.status, 202, r.text);
+  assert.deepEqual([r.json.status, r.json.requestCounts], ["completed", { total: 1, completed: 0, failed: 1 }]);
+  const results = await w.api("GET", `/v1/batches/${r.json.id}/results`);
+  assert.match(results.json.results[0].error, /^OpenAI chat error: 400 /);
+});
+
+test("an upload or create that fails is a 502 and leaves nothing behind", async () => {
+  w.fake.configure({ faults: [{ method: "POST", path: "/files$", status: 400 }] });
+  const upload = await w.api("POST", "/v1/batches", { body: { requests: requests(2) } });
+  assert.equal(upload.status, 502, upload.text);
+  assert.match(errorMessage(upload), /^OpenAI file upload error: 400 /);
+  w.fake.reset();
+  w.fake.configure({ faults: [{ method: "POST", path: "/batches$", status: 400 }] });
+  const create = await w.api("POST", "/v1/batches", { body: { requests: requests(2) } });
+  assert.equal(create.status, 502, create.text);
+  assert.match(errorMessage(create), /^OpenAI batch create error: 400 /);
+  assert.equal(create.json.error.upstreamStatus, 400);
+  const keys = (await w.dumpKv()).map((k) => k.key);
+  assert.ok(!keys.some((k) => k.startsWith("open:")), JSON.stringify(keys));
+});
