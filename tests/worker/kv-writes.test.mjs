@@ -1,0 +1,98 @@
+// KV writes per batch lifecycle phase, counted on the KV binding: what a batch costs in the
+// Workers KV write budget (1000 writes a day on the free plan), and that each phase writes
+// only what it must. The table goes to the test output as diagnostics.
+import { test, before, after, beforeEach } from "node:test";
+import assert from "node:assert/strict";
+import { startWorker, createBatch, requests, allResults, ENDED } from "./support/worker.mjs";
+
+let w;
+before(async () => { w = await startWorker(); });
+after(async () => { await w?.close(); });
+beforeEach(async () => { w.fake.reset(); await w.kvOps({ reset: true }); });
+
+const kind = (key) => (key.startsWith("open:") ? "open" : key.includes(":results:") ? "results" : key.includes(":ids:") ? "ids" : "record");
+
+function tally(ops) {
+  const t = { reads: 0, puts: 0, deletes: 0, byKind: {} };
+  for (const o of ops) {
+    if (o.op === "put" || o.op === "delete") {
+      t[o.op === "put" ? "puts" : "deletes"] += 1;
+      const k = `${o.op} ${kind(o.key)}`;
+      t.byKind[k] = (t.byKind[k] ?? 0) + 1;
+    } else t.reads += 1;
+  }
+  return t;
+}
+
+/** Runs a batch through its phases, returning the KV operations of each. */
+async function phases(body) {
+  const out = [];
+  const created = await createBatch(w, body);
+  out.push(["create", tally(await w.kvOps({ reset: true }))]);
+  for (let run = 1; run <= 20; run++) {
+    await w.cron();
+    const ops = await w.kvOps({ reset: true });
+    const status = (await w.api("GET", `/v1/batches/${created.id}`)).json.status;
+    await w.kvOps({ reset: true });
+    const phase = ENDED.includes(status) ? "poll + collect" : `poll ${run} (${status})`;
+    out.push([phase, tally(ops)]);
+    if (ENDED.includes(status)) break;
+  }
+  await allResults(w, created.id);
+  out.push(["read results", tally(await w.kvOps({ reset: true }))]);
+  return { id: created.id, out };
+}
+
+function report(t, title, out) {
+  t.diagnostic(`${title}: KV operations per phase`);
+  for (const [phase, c] of out) {
+    t.diagnostic(`  ${phase.padEnd(24)} puts ${String(c.puts).padStart(3)}  deletes ${c.deletes}  reads ${String(c.reads).padStart(3)}  ${JSON.stringify(c.byKind)}`);
+  }
+  const total = out.reduce((s, [, c]) => s + c.puts + c.deletes, 0);
+  t.diagnostic(`  total writes (puts + deletes): ${total}`);
+  return total;
+}
+
+test("OpenAI, 2,500 requests: writes per phase", async (t) => {
+  const { out } = await phases({ requests: requests(2500) });
+  const total = report(t, "OpenAI batch, 2,500 requests (3 pages)", out);
+  const [create, ...rest] = out;
+  assert.deepEqual(create[1].byKind, { "put ids": 3, "put open": 1, "put record": 1 });
+  const polls = rest.filter(([p]) => p.startsWith("poll "));
+  for (const [phase, c] of polls) assert.deepEqual(c.byKind, { "put record": 1 }, phase);
+  const [, last] = rest.find(([p]) => p === "poll + collect");
+  // The poll that sees the end, three result pages, the finished record, the index entry.
+  assert.deepEqual(last.byKind, { "put record": 2, "put results": 3, "delete open": 1 });
+  const [, read] = out.at(-1);
+  assert.equal(read.puts + read.deletes, 0);
+  assert.equal(total, 5 + polls.length + 6);
+});
+
+test("Anthropic, 10 requests: writes per phase", async (t) => {
+  const { out } = await phases({ requests: requests(10), provider: "anthropic", model: "claude-sonnet-4-5" });
+  report(t, "Anthropic batch, 10 requests", out);
+  assert.deepEqual(out[0][1].byKind, { "put ids": 1, "put open": 1, "put record": 1 });
+  const [, last] = out.find(([p]) => p === "poll + collect");
+  assert.deepEqual(last.byKind, { "put record": 2, "put results": 1, "delete open": 1 });
+});
+
+test("a one-request batch: three writes, no cron work", async (t) => {
+  const created = await createBatch(w, { requests: requests(1) });
+  const create = tally(await w.kvOps({ reset: true }));
+  await w.cron();
+  const cron = tally(await w.kvOps({ reset: true }));
+  report(t, "one-request (sync) batch", [["create", create], ["cron run", cron]]);
+  assert.deepEqual(create.byKind, { "put ids": 1, "put results": 1, "put record": 1 });
+  assert.equal(cron.puts + cron.deletes, 0);
+  assert.equal((await w.api("GET", `/v1/batches/${created.id}/results`)).status, 200);
+});
+
+test("everything but the open index expires after the retention period", async () => {
+  await createBatch(w, { requests: requests(3) });
+  await createBatch(w, { requests: requests(1) });
+  const ops = await w.kvOps({ reset: true });
+  for (const o of ops.filter((x) => x.op === "put")) {
+    if (kind(o.key) === "open") assert.equal(o.ttl, undefined, o.key);
+    else assert.equal(o.ttl, 30 * 24 * 3600, o.key);
+  }
+});
