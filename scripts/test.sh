@@ -25,3 +25,10 @@ step "npm package in workerd: a JavaScript Worker bundled by wrangler, run in Mi
 
 step "consumer suite against the TypeScript reference (../shared/contract/reference)"
 node tests/npm/consumer/reference/run.mjs
+
+step "Worker: build/ (worker-build)"
+bash scripts/build-worker.sh
+
+step "demo page in headless Chromium against wrangler dev and the fake provider (screenshots: tests/artifacts/browser/)"
+# Starts its own wrangler dev (fresh ports and KV) and fake provider; needs www/pkg/ from build-pkg.
+node --test --test-reporter=spec tests/browser/

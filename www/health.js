@@ -77,5 +77,6 @@ export function setupHealth({ onNeedToken }) {
   }
 
   button.addEventListener("click", check);
+  if (!gatewayToken.get()) summary.textContent = "Enter the gateway token above to check the providers.";
   return { check };
 }
