@@ -1,6 +1,6 @@
 //! Precomputes, at build time, everything the engine would otherwise build at cold start.
 //!
-//! * `<encoding>.{bytes,lens,ranks,ranks_hi,counts,sizes}`: the vocabulary as a ready-made hash
+//! * `<encoding>.{bytes,lens,ranks,ranks_hi,counts,sizes,checkpoints}`: the vocabulary as a ready-made hash
 //!   table, so nothing is built at start-up (see `vocab.rs` for the format and the numbers).
 //! * `unicode.rs`: a two-level table from code point to the character class the
 //!   pre-tokeniser needs, taken from the Unicode tables of `regex-syntax`, the engine under
@@ -28,6 +28,7 @@ const MARK: u8 = 4; // M (not a letter, but counted with letters by o200k)
 const NUMBER: u8 = 5; // N
 const SPACE: u8 = 6; // \s except \r and \n
 const NEWLINE: u8 = 7; // \r, \n
+const NON_ASCII: u8 = 9; // in BYTE_CLASS: a byte of a multi-byte character
 
 /// Code points per block of the two-level table.
 const BLOCK_SHIFT: u32 = 7;
@@ -89,7 +90,29 @@ fn write_vocabulary(out: &std::path::Path, name: &str, bpe: &tiktoken_rs::CoreBP
             ranks.extend_from_slice(&(*rank as u16).to_le_bytes());
         }
     }
-    for (ext, data) in [("bytes", bytes), ("lens", lens), ("ranks", ranks), ("ranks_hi", ranks_hi), ("counts", counts), ("sizes", sizes)] {
+    // Where each group of 8 buckets starts (token index, byte offset), so a lookup can find
+    // its bucket with two word-sized prefix sums and no index is built at run time.
+    let mut checkpoints = Vec::new();
+    let (mut token, mut offset) = (0u32, 0u32);
+    for (group, group_sizes) in counts.chunks(8).zip(sizes.chunks(16)) {
+        checkpoints.extend_from_slice(&token.to_le_bytes());
+        checkpoints.extend_from_slice(&offset.to_le_bytes());
+        let group_count: u32 = group.iter().map(|&c| u32::from(c)).sum();
+        assert!(group_count < 256, "a group's counts sum in one byte lane");
+        let group_size: u32 = group_sizes.chunks(2).map(|s| u32::from(u16::from_le_bytes([s[0], s[1]]))).sum();
+        assert!(group_size < 1 << 16, "a group's sizes sum in one u16 lane");
+        token += group_count;
+        offset += group_size;
+    }
+    for (ext, data) in [
+        ("bytes", bytes),
+        ("lens", lens),
+        ("ranks", ranks),
+        ("ranks_hi", ranks_hi),
+        ("counts", counts),
+        ("sizes", sizes),
+        ("checkpoints", checkpoints),
+    ] {
         fs::write(out.join(format!("{name}.{ext}")), data).expect("write vocabulary");
     }
 }
@@ -169,6 +192,9 @@ fn unicode_tables() -> String {
         index.len()
     );
     let flat: Vec<u8> = blocks.concat();
+    // Per byte: its class if ASCII, else NON_ASCII (in no set), for the ASCII run loops.
+    let bytes: Vec<u8> = (0..256).map(|b| if b < 128 { class[b] } else { NON_ASCII }).collect();
+    src += &format!("pub(crate) static BYTE_CLASS: [u8; 256] = {bytes:?};\n");
     src += &format!(
         "pub(crate) static BLOCKS: [u8; {}] = {flat:?};\n",
         flat.len()

@@ -7,7 +7,7 @@
 //! `count_piece` computed, so it cannot change a count, whatever it evicts.
 
 /// Pieces up to [`crate::hash::SHORT`] bytes are memoised, under their two-word key.
-const BITS: u32 = 12;
+const BITS: u32 = 13;
 
 pub(crate) struct PieceCache {
     /// The piece's key (`hash::short_key`: bytes zero-padded to 15, then its length) with

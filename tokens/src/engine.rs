@@ -1,15 +1,15 @@
 //! The counting engine: split into pieces by hand, count each piece's merges.
 //!
-//! Each vocabulary is indexed the first time its encoding counts (or on [`warm`]), so a cold
-//! isolate that only uses o200k never pays for cl100k.
+//! The vocabularies are statics used in place (see `vocab.rs`), so there is nothing to
+//! build, lazily or otherwise: a cold isolate's first count costs what any count costs,
+//! plus filling the piece memo.
 
 use std::cell::RefCell;
-use std::sync::OnceLock;
 
 use crate::bpe::count_piece;
 use crate::cache::PieceCache;
 use crate::split::{cl100k_piece, o200k_piece};
-use crate::vocab::{Embedded, Vocab};
+use crate::vocab::Vocab;
 use crate::Encoding;
 
 macro_rules! embedded {
@@ -19,38 +19,31 @@ macro_rules! embedded {
                 include_bytes!(concat!(env!("OUT_DIR"), "/", $name, ".", $ext)).as_slice()
             };
         }
-        Embedded {
+        Vocab {
             bytes: part!("bytes"),
             lens: part!("lens"),
             ranks: part!("ranks"),
             ranks_hi: part!("ranks_hi"),
             counts: part!("counts"),
             sizes: part!("sizes"),
+            checkpoints: part!("checkpoints"),
         }
     }};
 }
 
-static O200K: OnceLock<Vocab> = OnceLock::new();
-static CL100K: OnceLock<Vocab> = OnceLock::new();
+static O200K: Vocab = embedded!("o200k_base");
+static CL100K: Vocab = embedded!("cl100k_base");
 
 pub(crate) fn vocab(encoding: Encoding) -> &'static Vocab {
     match encoding {
-        Encoding::O200kBase => O200K.get_or_init(|| Vocab::new(embedded!("o200k_base"))),
-        Encoding::Cl100kBase => CL100K.get_or_init(|| Vocab::new(embedded!("cl100k_base"))),
-    }
-}
-
-/// Whether `encoding`'s vocabulary has been indexed yet.
-pub(crate) fn is_warm(encoding: Encoding) -> bool {
-    match encoding {
-        Encoding::O200kBase => O200K.get().is_some(),
-        Encoding::Cl100kBase => CL100K.get().is_some(),
+        Encoding::O200kBase => &O200K,
+        Encoding::Cl100kBase => &CL100K,
     }
 }
 
 thread_local! {
-    // One memo per encoding (a piece's count depends on it). Threads do not share them,
-    // so no locking; wasm has one thread.
+    // One memo per encoding (a piece's count depends on it), allocated on first use.
+    // Threads do not share them, so no locking; wasm has one thread.
     static CACHES: [RefCell<Option<PieceCache>>; 2] = const { [RefCell::new(None), RefCell::new(None)] };
 }
 

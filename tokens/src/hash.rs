@@ -58,10 +58,12 @@ fn mix(h: u64) -> u64 {
     h ^ (h >> 29)
 }
 
-/// The hash of a short string from its key.
+/// The hash of a short string from its key: two multiplies; the top bits (the bucket)
+/// come out of the last multiply, the low bits (the memo slot) get the top ones folded in.
 #[inline(always)]
 pub fn hash_key(key: [u64; 2]) -> u64 {
-    mix(mix(key[0].wrapping_mul(K2) ^ key[1]) ^ key[1])
+    let h = (key[0].wrapping_mul(K2) ^ key[1]).wrapping_mul(K1);
+    h ^ (h >> 32)
 }
 
 /// The hash of any byte string.

@@ -3,14 +3,13 @@
 //! The public surface is deliberately tiny — [`Encoding`], [`Encoding::for_model`],
 //! [`Encoding::count`] and [`count_tokens`] — so the engine behind it can change
 //! (see the "Performance" section of the README) without touching any caller.
-//! Each vocabulary is indexed lazily, the first time its encoding counts something
-//! (or when [`Encoding::warm`] asks for it).
 //!
 //! The engine, and why it is fast (details next to the code):
-//! * `build.rs` embeds each vocabulary as its token bytes in rank order; the first count
-//!   indexes them in a few ms (`vocab.rs`), instead of parsing base64 text.
+//! * `build.rs` lays each vocabulary out as a hash table that is used where the module
+//!   puts it (`vocab.rs`): nothing is parsed or built at start-up.
 //! * `split.rs` pre-tokenises by hand, equivalent to the official regular expressions.
-//! * `bpe.rs` counts merges without building token vectors.
+//! * `bpe.rs` counts merges without building token vectors; `cache.rs` memoises the
+//!   count of short pieces.
 //!
 //! Counts equal tiktoken-rs's `encode_ordinary(text).len()` (the equivalence tests in
 //! `tests/` check it on a corpus and on adversarial text).
@@ -76,16 +75,6 @@ impl Encoding {
         engine::count(self, text)
     }
 
-    /// Indexes this encoding's vocabulary now rather than on its first count (a few ms for
-    /// o200k), e.g. while an isolate is idle. Returns the bytes of memory it uses.
-    pub fn warm(self) -> usize {
-        engine::vocab(self).heap_bytes()
-    }
-
-    /// Whether this encoding's vocabulary is indexed yet (so the next count pays nothing).
-    pub fn is_warm(self) -> bool {
-        engine::is_warm(self)
-    }
 }
 
 /// Tokens in `text` for `model` (the contract's `countTokens(text, model)`).

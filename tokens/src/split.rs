@@ -22,7 +22,7 @@
 mod unicode {
     include!(concat!(env!("OUT_DIR"), "/unicode.rs"));
 }
-use unicode::{BLOCKS, BLOCK_INDEX, BLOCK_SHIFT, CASE_FOLDS};
+use unicode::{BLOCKS, BLOCK_INDEX, BLOCK_SHIFT, BYTE_CLASS, CASE_FOLDS};
 
 // Character classes (numbered as build.rs writes them) and the sets the patterns use.
 const UPPER: u8 = 1; // Lu, Lt
@@ -33,6 +33,7 @@ const NUMBER: u8 = 5; // N
 const SPACE: u8 = 6; // \s but \r \n
 const NEWLINE: u8 = 7; // \r \n
 const END: u8 = 8; // past the end of the text: in no set
+const NON_ASCII: u8 = 9; // `BYTE_CLASS` of a byte >= 0x80: in no set
 
 const fn set(classes: &[u8]) -> u16 {
     let mut mask = 0;
@@ -104,6 +105,18 @@ fn decode(s: &[u8], i: usize) -> (u32, usize) {
 /// End of the run of characters in `set` starting at `i`, and the class that stopped it.
 #[inline(always)]
 fn run(s: &[u8], mut i: usize, set: u16) -> (usize, u8, usize) {
+    // ASCII first, a byte at a time with no lengths to carry and no bounds checks: most
+    // runs are ASCII words (this loop halved the split's instructions per character).
+    for &b in &s[i..] {
+        let c = BYTE_CLASS[b as usize];
+        if !is(c, set) {
+            if c == NON_ASCII {
+                break;
+            }
+            return (i, c, 1);
+        }
+        i += 1;
+    }
     loop {
         let (c, len) = class_at(s, i);
         if !is(c, set) {
@@ -202,11 +215,12 @@ fn digits(s: &[u8], i: usize, len: usize) -> usize {
     end
 }
 
-/// ` ?[^\s\p{L}\p{N}]+` followed by any run of the bytes in `tail`, at `pos`.
+/// ` ?[^\s\p{L}\p{N}]+` followed by any run of the bytes in `tail`, at `pos`, whose
+/// character has class `c0` and is followed by one of class `c1`.
 #[inline(always)]
-fn punctuation(s: &[u8], pos: usize, c0: u8, tail: &[u8]) -> Option<usize> {
+fn punctuation(s: &[u8], pos: usize, c0: u8, c1: u8, tail: &[u8]) -> Option<usize> {
     // ` ?` is tried with the space first; without it, `[^\s..]+` cannot start on a space.
-    let start = if s[pos] == b' ' && is(class_at(s, pos + 1).0, PUNCT) {
+    let start = if s[pos] == b' ' && is(c1, PUNCT) {
         pos + 1
     } else if is(c0, PUNCT) {
         pos
@@ -241,31 +255,33 @@ fn whitespace(s: &[u8], pos: usize) -> (usize, Option<usize>, usize) {
 /// End of the o200k_base piece that starts at `pos` (`pos < s.len()`).
 pub(crate) fn o200k_piece(s: &[u8], pos: usize) -> usize {
     let (c0, len0) = class_at(s, pos);
-    let prefixed = is(c0, PREFIX);
-    // Alternatives 1 and 2, each first with the optional prefix taken, then without it
-    // (which only matters when the prefix is a mark, the one class in both sets).
-    if prefixed {
-        if let Some(end) = upper_then_lower(s, pos + len0) {
-            return end;
+    let (c1, _) = class_at(s, pos + len0);
+    // Alternatives 1 and 2 (words), in the regex's order: 1 with the optional prefix taken,
+    // 1 without it, 2 with it, 2 without. Dispatching on the first two classes skips the
+    // attempts that cannot match (a lowercase start is 1 without prefix, and so on).
+    match c0 {
+        LOWER => {
+            // `[UPPER]*` is empty and `[LOWER]+` runs.
+            let end = run(s, pos + len0, CASED_LOWER).0;
+            return contraction(s, end).unwrap_or(end);
         }
-    }
-    if is(c0, CASED_UPPER | CASED_LOWER) {
-        if let Some(end) = upper_then_lower(s, pos) {
-            return end;
+        UPPER | LETTER_OTHER => {
+            return upper_then_lower(s, pos).or_else(|| upper_word(s, pos)).expect("c0 is in [UPPER]");
         }
-    }
-    if prefixed {
-        if let Some(end) = upper_word(s, pos + len0) {
-            return end;
+        MARK => {
+            // A mark is a prefix, and in both [UPPER] and [LOWER]: 1 without prefix always
+            // matches (at least the mark itself) if 1 with it did not.
+            let with_prefix = upper_then_lower(s, pos + len0);
+            return with_prefix.or_else(|| upper_then_lower(s, pos)).expect("a mark is in [LOWER]");
         }
+        _ if is(c0, PREFIX) && is(c1, CASED_UPPER | CASED_LOWER) => {
+            let after = pos + len0;
+            return upper_then_lower(s, after).or_else(|| upper_word(s, after)).expect("c1 is a letter");
+        }
+        NUMBER => return digits(s, pos, len0),
+        _ => {}
     }
-    if let Some(end) = upper_word(s, pos) {
-        return end;
-    }
-    if c0 == NUMBER {
-        return digits(s, pos, len0);
-    }
-    if let Some(end) = punctuation(s, pos, c0, b"\r\n/") {
+    if let Some(end) = punctuation(s, pos, c0, c1, b"\r\n/") {
         return end;
     }
     // Only whitespace is left.
@@ -289,20 +305,19 @@ pub(crate) fn cl100k_piece(s: &[u8], pos: usize) -> usize {
         return end;
     }
     let (c0, len0) = class_at(s, pos);
+    let (c1, len1) = class_at(s, pos + len0);
     // `[^\r\n\p{L}\p{N}]?+\p{L}++`: the possessive prefix never gives its character back,
     // which changes nothing since that character is not a letter.
-    if is(c0, PREFIX) {
-        let (c1, len1) = class_at(s, pos + len0);
-        if is(c1, LETTER) {
-            return run(s, pos + len0 + len1, LETTER).0;
-        }
-    } else if is(c0, LETTER) {
+    if is(c0, LETTER) {
         return run(s, pos + len0, LETTER).0;
+    }
+    if is(c0, PREFIX) && is(c1, LETTER) {
+        return run(s, pos + len0 + len1, LETTER).0;
     }
     if c0 == NUMBER {
         return digits(s, pos, len0);
     }
-    if let Some(end) = punctuation(s, pos, c0, b"\r\n") {
+    if let Some(end) = punctuation(s, pos, c0, c1, b"\r\n") {
         return end;
     }
     let (end, last_newline, last_start) = whitespace(s, pos);

@@ -3,14 +3,15 @@
 //! Format: tokens are grouped in buckets by the top bits of [`hash`] (~3 per bucket),
 //! shortest first within a bucket, in four parallel arrays: `bytes` (concatenated), `lens`
 //! (u8), `ranks` (low 16 bits, u16 LE) and `ranks_hi` (top 2 bits, four per byte); plus,
-//! per bucket, `counts` (tokens, u8) and `sizes` (bytes, u16 LE).
+//! per bucket, `counts` (tokens, u8) and `sizes` (bytes, u16 LE), and per group of 8
+//! buckets, `checkpoints` (first token index, first byte offset; u32 LE each).
 //!
 //! Performance notes (Node 20 on the 2-core machine, o200k unless said otherwise):
-//! * Nothing is parsed or hashed at start-up: indexing is one prefix sum over the bucket
-//!   counts and sizes (~0.5 ms; from the token lengths instead it was ~2.5 ms). tiktoken-rs decodes 200k base64 lines into a `HashMap`
-//!   (~150 ms of a cold isolate's CPU); our first version hashed the 200k tokens into a
-//!   table at first use: ~12 ms cold in wasm, most of it first-touch page faults on 2.8 MB
-//!   of fresh memory (this VM pays ~1 ms per MB touched).
+//! * Nothing is parsed, hashed or indexed at start-up: the arrays are used where the module
+//!   put them. tiktoken-rs decodes 200k base64 lines into a `HashMap` (~150 ms of a cold
+//!   isolate's CPU); our first version hashed the 200k tokens into a table at first use:
+//!   ~12 ms cold in wasm, most of it first-touch page faults on 2.8 MB of fresh memory
+//!   (this VM pays ~1 ms per MB touched); an index of bucket starts still took ~1.5 ms.
 //! * Module size is start-up time too: V8 reads, compiles and instantiates ~3 ms per MB of
 //!   wasm, so the data is kept small: no offsets (the index rebuilds them), 18-bit ranks.
 //!   (The bucket sizes cost 0.19 MB raw, ~0.6 ms to load, to save ~2 ms of indexing.)
@@ -24,41 +25,66 @@ use crate::hash::{hash, hash_key, short_key, SHORT};
 /// The longest token in either vocabulary; longer byte strings are never looked up.
 pub(crate) const MAX_TOKEN_LEN: usize = 128;
 
-/// The arrays build.rs wrote for one encoding.
-pub(crate) struct Embedded {
+/// The arrays build.rs wrote for one encoding; the vocabulary itself, used in place.
+pub(crate) struct Vocab {
     pub bytes: &'static [u8],
     pub lens: &'static [u8],
     pub ranks: &'static [u8],
     pub ranks_hi: &'static [u8],
     pub counts: &'static [u8],
     pub sizes: &'static [u8],
+    pub checkpoints: &'static [u8],
 }
 
-pub(crate) struct Vocab {
-    data: Embedded,
-    /// Per bucket (and one past the last): index of its first token, offset of its bytes.
-    starts: Box<[(u32, u32)]>,
-    /// `64 - log2(bucket count)`: the bucket is the hash's top bits.
-    shift: u32,
+#[inline(always)]
+fn word(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// Sum of the byte lanes of `x` (less than 256 by construction).
+#[inline(always)]
+fn sum_u8_lanes(x: u64) -> usize {
+    (x.wrapping_mul(0x0101_0101_0101_0101) >> 56) as usize
+}
+
+/// Sum of the u16 lanes of `x` (less than 65536 by construction).
+#[inline(always)]
+fn sum_u16_lanes(x: u64) -> usize {
+    (x.wrapping_mul(0x0001_0001_0001_0001) >> 48) as usize
+}
+
+/// The `bits` low bits set (`bits` < 64).
+#[inline(always)]
+fn low(bits: usize) -> u64 {
+    (1u64 << bits) - 1
 }
 
 impl Vocab {
-    /// Indexes the embedded arrays: where each bucket's tokens and bytes start.
-    pub(crate) fn new(data: Embedded) -> Vocab {
-        let buckets = data.counts.len();
-        assert!(buckets.is_power_of_two(), "a power of two of buckets");
-        let mut starts = Vec::with_capacity(buckets + 1);
-        let (mut token, mut offset) = (0usize, 0u32);
-        starts.push((0, 0));
-        for (&count, size) in data.counts.iter().zip(data.sizes.chunks_exact(2)) {
-            token += count as usize;
-            offset += u32::from(u16::from_le_bytes([size[0], size[1]]));
-            starts.push((token as u32, offset));
-        }
-        assert_eq!(token, data.lens.len(), "bucket counts add up to the tokens");
-        assert_eq!(offset as usize, data.bytes.len(), "lengths add up to the bytes");
-        let shift = 64 - buckets.trailing_zeros();
-        Vocab { data, starts: starts.into_boxed_slice(), shift }
+    /// `64 - log2(bucket count)`: the bucket is the hash's top bits.
+    #[inline(always)]
+    fn shift(&self) -> u32 {
+        64 - self.counts.len().trailing_zeros()
+    }
+
+    /// The bucket's tokens (`first..end`) and the offset of its first token's bytes: its
+    /// group's checkpoint plus the counts and sizes of the buckets before it in the group,
+    /// summed a word at a time. This replaces an index built at start-up (~1.5 ms cold and
+    /// 256 KB of fresh memory for o200k) with ~20 integer operations per lookup.
+    #[inline(always)]
+    fn bucket(&self, bucket: usize) -> (usize, usize, usize) {
+        let (group, j) = (bucket >> 3, bucket & 7);
+        let checkpoint = word(self.checkpoints, 8 * group);
+        let (token0, offset0) = ((checkpoint & 0xFFFF_FFFF) as usize, (checkpoint >> 32) as usize);
+        let counts = word(self.counts, 8 * group);
+        let first = token0 + sum_u8_lanes(counts & low(8 * j));
+        let end = first + ((counts >> (8 * j)) & 0xFF) as usize;
+        let (s0, s1) = (word(self.sizes, 16 * group), word(self.sizes, 16 * group + 8));
+        let before = if j < 4 {
+            sum_u16_lanes(s0 & low(16 * j))
+        } else {
+            sum_u16_lanes(s0) + sum_u16_lanes(s1 & low(16 * (j - 4)))
+        };
+        (first, end, offset0 + before)
     }
 
     /// The rank of the token whose bytes are `piece`, if there is one.
@@ -90,35 +116,27 @@ impl Vocab {
     /// Scans the bucket of `hash` for a token of length `n` that `matches`.
     #[inline(always)]
     fn find(&self, n: usize, hash: u64, matches: impl Fn(&[u8]) -> bool) -> Option<u32> {
-        let bucket = (hash >> self.shift) as usize;
-        let ((first, mut offset), (end, _)) = (self.starts[bucket], self.starts[bucket + 1]);
-        for i in first as usize..end as usize {
-            let len = self.data.lens[i] as usize;
+        let (first, end, mut offset) = self.bucket((hash >> self.shift()) as usize);
+        for i in first..end {
+            let len = self.lens[i] as usize;
             if len >= n {
                 if len > n {
                     return None; // shortest first: no later token can match
                 }
-                if matches(&self.data.bytes[offset as usize..offset as usize + len]) {
+                if matches(&self.bytes[offset..offset + len]) {
                     return Some(self.rank_of(i));
                 }
             }
-            offset += len as u32;
+            offset += len;
         }
         None
     }
 
     #[inline(always)]
     fn rank_of(&self, i: usize) -> u32 {
-        let lo = u32::from(u16::from_le_bytes([self.data.ranks[2 * i], self.data.ranks[2 * i + 1]]));
-        let hi = u32::from(self.data.ranks_hi[i / 4] >> (2 * (i % 4)) & 3);
+        let lo = u32::from(u16::from_le_bytes([self.ranks[2 * i], self.ranks[2 * i + 1]]));
+        let hi = u32::from(self.ranks_hi[i / 4] >> (2 * (i % 4)) & 3);
         hi << 16 | lo
-    }
-
-    /// Bytes of memory this vocabulary uses at run time (embedded arrays and index).
-    pub(crate) fn heap_bytes(&self) -> usize {
-        let d = &self.data;
-        d.bytes.len() + d.lens.len() + d.ranks.len() + d.ranks_hi.len() + d.counts.len() + d.sizes.len()
-            + 8 * self.starts.len()
     }
 }
 
@@ -133,12 +151,12 @@ mod tests {
     fn every_token_is_found_under_its_rank() {
         for (encoding, n) in [(Encoding::O200kBase, 199_998), (Encoding::Cl100kBase, 100_256)] {
             let v = vocab(encoding);
-            assert_eq!(v.data.lens.len(), n, "{}", encoding.name());
+            assert_eq!(v.lens.len(), n, "{}", encoding.name());
             let mut seen = vec![false; n];
             let mut offset = 0;
             for i in 0..n {
-                let len = v.data.lens[i] as usize;
-                let token = &v.data.bytes[offset..offset + len];
+                let len = v.lens[i] as usize;
+                let token = &v.bytes[offset..offset + len];
                 offset += len;
                 let rank = v.rank_of(i);
                 assert_eq!(v.rank(token), Some(rank), "{}: {token:?}", encoding.name());
