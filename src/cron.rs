@@ -110,17 +110,18 @@ async fn step(store: &Store, config: &Config, host: &WorkerHost, record: &mut Ba
             return Ok(());
         }
         summary.collected += 1;
+        // An overlapping run may have stored the results meanwhile: a failed attempt must
+        // not put the batch back to collecting after that run closed it (it would never be
+        // listed again), so these writes yield to a record that is further along too.
         match collect(store, host, &api, record).await {
             Ok(()) => {
-                store.put(record).await?;
-                summary.written += 1;
+                summary.written += u32::from(store.put_unless_behind(record).await?);
             }
             Err(CollectError::Upstream(e)) => {
                 host.log.write(Level::Warn, "collecting results failed", json!({"error": e.to_string()}));
                 record.job.on_collect_failed(e);
                 record.updated_at = host.now_ms();
-                store.put(record).await?;
-                summary.written += 1;
+                summary.written += u32::from(store.put_unless_behind(record).await?);
             }
             Err(CollectError::Store(e)) => return Err(e),
         }

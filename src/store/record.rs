@@ -31,13 +31,15 @@ pub struct StoredResults {
 }
 
 impl BatchRecord {
-    /// How far along the batch is; records never move back in this order.
+    /// How far along the batch is; records never move back in this order. Stored results
+    /// rank above any ending without them, so a run whose download failed for good cannot
+    /// replace the results an overlapping run stored.
     pub fn progress_rank(&self) -> u8 {
         match self.job.stage {
             Stage::Upload | Stage::Create { .. } => 0,
             Stage::Poll { .. } => 1,
             Stage::Collect { .. } => 2,
-            Stage::Finished { .. } | Stage::Failed { .. } => 3,
+            Stage::Finished { .. } | Stage::Failed { .. } => 3 + u8::from(self.results.is_some()),
         }
     }
 

@@ -46,12 +46,11 @@ test("two runs at once over many batches: every batch completes with exactly its
   assert.ok(statuses.every((s) => s.status === "completed"), JSON.stringify(statuses.map((s) => s.status)));
   for (const { id, reqs } of batches) {
     const results = await checkExact(id, reqs);
-    results.forEach((r, i) => (i % 13 === 4 ? assert.match(r.error, /400/, r.id) : assert.equal(r.error, undefined, r.id)));
+    results.forEach((r, i) => (i % 13 === 4 ? assert.match(r.error, /400|Bad request/, r.id) : assert.equal(r.error, undefined, r.id)));
   }
   const keys = (await w.dumpKv()).map((k) => k.key);
   assert.ok(!keys.some((k) => k.startsWith("open:")), "every batch left the open index");
   const collected = w.lines().filter((l) => l.msg === "results stored");
-  w.lines().length; // (kept for debugging)
   assert.ok(collected.length >= batches.length, "every batch was collected at least once");
 });
 
