@@ -4,7 +4,7 @@
 //! lowest rank, the leftmost on ties, until no concatenation is a token. We do the same
 //! merges and only count the parts left:
 //! * a piece that is itself a token is 1 (tiktoken's encoder checks this first, and it is
-//!   most pieces of ordinary text: ~85% of the corpus's);
+//!   most pieces of ordinary text: 92% of the corpus's for o200k);
 //! * short pieces use tiktoken's own quadratic scan over a stack array (no allocation);
 //! * long pieces (whitespace runs, a 1 MB "word") use a heap keyed by (rank, start), which
 //!   pops the same merge as the scan, so a piece of n bytes takes O(n log n), not O(n²).

@@ -1,10 +1,13 @@
 //! A memo of piece → token count in front of the vocabulary.
 //!
 //! Text repeats its pieces (" the", "    ", "self"), but they sit in a 2 MB vocabulary, so
-//! each lookup was a cache miss or two: on the corpus ~60% of the time went to waiting on
-//! memory. This direct-mapped memo is 64 KB, small enough to stay in the CPU's cache, and
-//! answers most pieces (merged or not) from there: ~2× the throughput. It holds only what
-//! `count_piece` computed, so it cannot change a count, whatever it evicts.
+//! each lookup was a cache miss or two: perf showed the vocabulary lookup's two dependent
+//! loads as the hottest instructions of the whole count. This direct-mapped memo (8192
+//! slots, 128 KB per encoding, allocated on first use) stays in the CPU's caches and
+//! answers ~90% of the corpus's pieces, merged or not: 1.5× the native throughput (50 →
+//! 77 MB/s). 4096 slots cost 5% more instructions, 16384 save 3% for twice the memory.
+//! It holds only what `count_piece` computed, so it cannot change a count, whatever it
+//! evicts.
 
 /// Pieces up to [`crate::hash::SHORT`] bytes are memoised, under their two-word key.
 const BITS: u32 = 13;

@@ -1,9 +1,11 @@
 //! Hand-written pre-tokenisers, equivalent to the official split patterns.
 //!
 //! tiktoken-rs splits text with fancy-regex, a backtracking engine, and that is most of its
-//! time (its own performance notes say so). Each function here walks the same alternatives in
-//! the same order, with the backtracking worked out by hand (comments say where), over one
-//! table lookup per character: ~10× faster than fancy-regex on our corpus.
+//! time (its own performance notes say so; perf puts ~45% of its count in the regex crates
+//! on our corpus). Each function here walks the same alternatives in the same order, with
+//! the backtracking worked out by hand (comments say where), over one table lookup per
+//! character. Dispatching on the first two characters' classes, and a byte loop for ASCII
+//! runs, took the split from 266M to 193M instructions over the corpus (cachegrind).
 //!
 //! The patterns (tiktoken-rs 0.12, `tiktoken_ext/openai_public.rs`):
 //!

@@ -1,24 +1,26 @@
 //! A vocabulary as build.rs lays it out: a hash table ready to use in place.
 //!
-//! Format: tokens are grouped in buckets by the top bits of [`hash`] (~3 per bucket),
+//! Format: tokens are grouped in buckets by the top bits of [`hash`] (~6 per bucket),
 //! shortest first within a bucket, in four parallel arrays: `bytes` (concatenated), `lens`
 //! (u8), `ranks` (low 16 bits, u16 LE) and `ranks_hi` (top 2 bits, four per byte); plus,
 //! per bucket, `counts` (tokens, u8) and `sizes` (bytes, u16 LE), and per group of 8
 //! buckets, `checkpoints` (first token index, first byte offset; u32 LE each).
 //!
-//! Performance notes (Node 20 on the 2-core machine, o200k unless said otherwise):
+//! Performance notes (measured in Node 20 on the 2-core machine; o200k unless said):
 //! * Nothing is parsed, hashed or indexed at start-up: the arrays are used where the module
 //!   put them. tiktoken-rs decodes 200k base64 lines into a `HashMap` (~150 ms of a cold
-//!   isolate's CPU); our first version hashed the 200k tokens into a table at first use:
+//!   isolate's CPU). Our first version hashed the 200k tokens into a table at first use:
 //!   ~12 ms cold in wasm, most of it first-touch page faults on 2.8 MB of fresh memory
-//!   (this VM pays ~1 ms per MB touched); an index of bucket starts still took ~1.5 ms.
+//!   (this VM pays ~1 ms per MB touched); an index of bucket starts still took ~1.5 ms,
+//!   which the checkpoints and the word-at-a-time sums in [`Vocab::bucket`] replace.
 //! * Module size is start-up time too: V8 reads, compiles and instantiates ~3 ms per MB of
-//!   wasm, so the data is kept small: no offsets (the index rebuilds them), 18-bit ranks.
-//!   (The bucket sizes cost 0.19 MB raw, ~0.6 ms to load, to save ~2 ms of indexing.)
+//!   wasm, so the data is lean: 3.2 MB raw for both vocabularies (bytes 2.04, lengths 0.30,
+//!   ranks 0.68, bucket tables 0.19), no per-token offsets, 18-bit ranks.
 //! * The ranks follow bucket order, not rank order, so they cost 18 bits per token that
-//!   gzip cannot shrink (~0.45 MB for o200k, 0.21 for cl100k): the price of not building
-//!   the table at start-up. Both vocabularies take ~2.2 MB of gzip, inside the Worker's 3 MB.
-//! * Most lookups never get here: the piece memo (`cache.rs`) answers them.
+//!   gzip cannot shrink (0.44 MB for o200k, 0.21 for cl100k): the price of not building
+//!   the table at start-up. Kept apart from the bytes, they gzip 0.35 MB smaller than
+//!   interleaved records did. Both vocabularies: ~2.16 MB gzip, inside the Worker's 3 MB.
+//! * Most lookups never get here: the piece memo (`cache.rs`) answers ~90% of pieces.
 
 use crate::hash::{hash, hash_key, short_key, SHORT};
 
