@@ -59,8 +59,10 @@ pub(crate) fn count(encoding: Encoding, text: &str) -> usize {
     })
 }
 
-/// Monomorphised per pre-tokeniser so the split inlines into the loop.
-#[inline(always)]
+/// Monomorphised per pre-tokeniser so the split inlines into the loop, and not inlined
+/// into `count`, so a cold isolate compiles only its encoding's half (V8 compiles wasm
+/// functions on first call; the two together were one 15 KB function, ~1 ms to compile).
+#[inline(never)]
 fn count_with(
     vocab: &Vocab,
     cache: &mut PieceCache,
