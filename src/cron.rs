@@ -56,7 +56,7 @@ async fn run_once(scheduled_time: f64, env: &Env, config: &Config, log: &Log, su
     // The run's clock starts at its scheduled time, so consecutive runs' windows
     // `(previous run, this run]` tile exactly, and tests can move time forward.
     let clock_offset_ms = scheduled_time - js_sys::Date::now();
-    let store = Store::new(env)?;
+    let store = Store::new(env, log)?;
     let open = store.list_open(MAX_LISTED).await?;
     summary.open = open.len();
     let ids: Vec<String> = open.iter().map(|e| e.id.clone()).collect();

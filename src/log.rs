@@ -32,7 +32,18 @@ impl Log {
 
     /// `text` with every secret replaced by `[redacted]`.
     pub fn redact(&self, text: &str) -> String {
-        self.secrets.iter().fold(text.to_string(), |t, s| t.replace(s.as_str(), "[redacted]"))
+        self.scrub(text.to_string())
+    }
+
+    /// [`Log::redact`] for a string we own: copies only when a secret occurs (KV values,
+    /// result fragments of up to 20 MiB among them, all pass through here).
+    pub fn scrub(&self, mut text: String) -> String {
+        for secret in self.secrets.iter() {
+            if text.contains(secret.as_str()) {
+                text = text.replace(secret.as_str(), "[redacted]");
+            }
+        }
+        text
     }
 
     pub fn write(&self, level: Level, message: &str, meta: Value) {

@@ -42,6 +42,15 @@ fn check_id(id: &str) -> Result<(), ApiError> {
     }
 }
 
+/// `GET /v1/batches/{id}`'s answer; a stored upstream error may quote a key back.
+fn view(record: &BatchRecord, ctx: &Ctx<'_>) -> serde_json::Value {
+    let mut view = record.view();
+    if let Some(error) = view.get("error").and_then(|e| e.as_str()) {
+        view["error"] = ctx.log.redact(error).into();
+    }
+    view
+}
+
 async fn load(store: &Store, id: &str) -> Result<BatchRecord, ApiError> {
     check_id(id)?;
     store.get(id).await?.ok_or_else(|| ApiError::not_found(format!("no batch with id {id}")))
@@ -52,7 +61,7 @@ pub async fn create(req: &mut Request, ctx: &Ctx<'_>) -> Result<Response, ApiErr
     let body: BatchBody = parse(&text)?;
     let (api, chat) = ctx.config.batch_api(body.provider.as_deref(), body.model.as_deref())?;
     lint_batch(api.provider(), &body.requests, text.len())?;
-    let store = Store::new(ctx.env)?;
+    let store = Store::new(ctx.env, ctx.log)?;
     let now = js_sys::Date::now();
     let host = WorkerHost::new(ctx.log.with("provider", api.provider().id()).with("step", "create"));
     let record = if body.requests.len() == 1 {
@@ -71,7 +80,7 @@ pub async fn create(req: &mut Request, ctx: &Ctx<'_>) -> Result<Response, ApiErr
         record
     };
     host.log.info("batch accepted", json!({"batchId": record.id, "requests": record.total, "status": record.job.status()}));
-    let view = record.view();
+    let view = view(&record, ctx);
     reply(202, &json!({
         "id": record.id, "status": view["status"], "provider": view["provider"], "model": view["model"],
         "requestCounts": view["requestCounts"], "createdAt": view["createdAt"],
@@ -93,7 +102,7 @@ async fn create_sync(store: &Store, host: &WorkerHost, chat: &ChatProvider, call
     let (rest, manifest) = writer.finish();
     fragments.extend(rest);
     store.put_ids(&id, &[request.id.as_str()]).await?;
-    for f in &fragments {
+    for f in fragments {
         store.put_fragment(&id, "sync", f).await?;
     }
     let mut job = BatchJob::new(kind, EndPolicy::KeepPartial, Default::default());
@@ -114,8 +123,8 @@ async fn create_sync(store: &Store, host: &WorkerHost, chat: &ChatProvider, call
 }
 
 pub async fn status(id: &str, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    let record = load(&Store::new(ctx.env)?, id).await?;
-    reply(200, &record.view())
+    let record = load(&Store::new(ctx.env, ctx.log)?, id).await?;
+    reply(200, &view(&record, ctx))
 }
 
 #[derive(Deserialize)]
@@ -124,7 +133,7 @@ struct ResultsQuery {
 }
 
 pub async fn results(id: &str, req: &Request, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    let store = Store::new(ctx.env)?;
+    let store = Store::new(ctx.env, ctx.log)?;
     let record = load(&store, id).await?;
     let Some(outcome) = record.outcome() else {
         return Err(ApiError::conflict(format!("batch {id} is {}; results are readable once it has ended", record.job.status())));
@@ -164,7 +173,7 @@ pub async fn results(id: &str, req: &Request, ctx: &Ctx<'_>) -> Result<Response,
 }
 
 pub async fn cancel(id: &str, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    let store = Store::new(ctx.env)?;
+    let store = Store::new(ctx.env, ctx.log)?;
     let mut record = load(&store, id).await?;
     if record.progress_rank() > 1 {
         return Err(ApiError::conflict(format!("batch {id} is already {}", record.job.status())));
@@ -179,5 +188,5 @@ pub async fn cancel(id: &str, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             store.mark_closed(&record).await?;
         }
     }
-    reply(200, &record.view())
+    reply(200, &view(&record, ctx))
 }

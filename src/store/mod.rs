@@ -16,6 +16,7 @@ mod record;
 pub use record::{BatchRecord, StoredResults};
 
 use crate::api_error::ApiError;
+use crate::log::Log;
 use edge_llm_core::batch::pages::Fragment;
 use worker::kv::KvStore;
 use worker::Env;
@@ -27,6 +28,9 @@ pub const PAGE_ITEMS: u32 = 1000;
 
 pub struct Store {
     kv: KvStore,
+    /// Every value is scrubbed of the secrets before it is written: upstream error bodies
+    /// (stored in failed records) and result lines can quote an API key back.
+    log: Log,
 }
 
 fn kv_error(what: &str, e: impl std::fmt::Display) -> ApiError {
@@ -57,9 +61,9 @@ pub struct OpenEntry {
 }
 
 impl Store {
-    pub fn new(env: &Env) -> Result<Store, ApiError> {
+    pub fn new(env: &Env, log: &Log) -> Result<Store, ApiError> {
         let kv = env.kv("BATCHES").map_err(|e| ApiError::internal(format!("KV binding BATCHES is missing: {e}")))?;
-        Ok(Store { kv })
+        Ok(Store { kv, log: log.clone() })
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<BatchRecord>, ApiError> {
@@ -95,7 +99,7 @@ impl Store {
 
     async fn put_text(&self, key: &str, body: String) -> Result<(), ApiError> {
         self.kv
-            .put(key, body)
+            .put(key, self.log.scrub(body))
             .map_err(|e| kv_error("write", e))?
             .expiration_ttl(RETENTION_SECONDS)
             .execute()
@@ -117,8 +121,9 @@ impl Store {
         ids.ok_or_else(|| ApiError::internal(format!("ids page {page} of batch {id} is missing from KV")))
     }
 
-    pub async fn put_fragment(&self, id: &str, attempt: &str, fragment: &Fragment) -> Result<(), ApiError> {
-        self.put_text(&fragment_key(id, attempt, fragment.page, fragment.number), fragment.body.clone()).await
+    /// Takes the fragment by value: bodies run to 20 MiB, not worth a copy.
+    pub async fn put_fragment(&self, id: &str, attempt: &str, fragment: Fragment) -> Result<(), ApiError> {
+        self.put_text(&fragment_key(id, attempt, fragment.page, fragment.number), fragment.body).await
     }
 
     pub async fn fragments(&self, id: &str, attempt: &str, page: u32, count: u32) -> Result<Vec<String>, ApiError> {
