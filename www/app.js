@@ -11,7 +11,10 @@ import { setupHealth } from "./health.js";
 
 const ready = init().then(() => ({ countTokens, encodingForModel }));
 // Tests and the curious can wait on this: resolves once the tokenizer is usable.
-window.edgeLlmReady = ready.then(() => true, () => false);
+window.edgeLlmReady = ready.then(
+  () => (performance.mark("edge-llm-ready"), true),
+  () => false,
+);
 
 const $ = (id) => document.getElementById(id);
 const tokenInput = $("gateway-token");

