@@ -48,7 +48,7 @@ async function cronUntilShownDone(page, { maxRuns = 12, screenshotMidway } = {})
           return Number(el.dataset.percent) !== percent || el.dataset.status !== status;
         },
         before,
-        { timeout: 8_000 },
+        { timeout: 5_000 }, // the page polls every 1.5 s
       )
       .catch(() => {}); // a run that changed nothing upstream: the next one will
     const now = await progressOf(page);
@@ -322,6 +322,28 @@ test("batch: an open batch is picked up again after a reload, and a one-prompt b
   await page.locator("#batch-progress-text[data-status=completed]").waitFor();
   await page.locator('#batch-table tbody tr[data-id="p1"]').waitFor();
   assert.equal(await page.locator("#batch-table tbody tr").count(), 1);
+  await page.close();
+});
+
+test("batch: cancelling an open batch; the finished part and the cancelled rest are shown", { timeout: 180_000 }, async () => {
+  const page = await openPage(browser.context, server.url, { token: GATEWAY_TOKEN });
+  await page.getByLabel("Prompts, one per line (ids p1, p2, …)").fill("a\nb\nc\nd");
+  await page.getByRole("button", { name: "Submit batch" }).click();
+  await page.locator("#batch-progress-text[data-status]").waitFor();
+  await server.cron(); // validating → in_progress
+  await page.locator("#batch-progress-text[data-status=in_progress]").waitFor();
+  await page.getByRole("button", { name: "Cancel batch" }).click();
+  await page.locator("#batch-progress-text[data-status=cancelling]").waitFor();
+  assert.equal(await page.getByRole("button", { name: "Cancel batch" }).isHidden(), true);
+  const seen = await cronUntilShownDone(page);
+  assert.equal(seen.at(-1).status, "cancelled", JSON.stringify(seen));
+  await page.locator("#batch-table tbody tr").nth(3).waitFor();
+  const rows = await page.locator("#batch-table tbody tr").evaluateAll((trs) => trs.map((tr) => [tr.dataset.id, tr.className, tr.cells[3].textContent]));
+  assert.deepEqual(rows.map((r) => r[0]), ["p1", "p2", "p3", "p4"]);
+  const failed = rows.filter((r) => r[1] === "failed");
+  assert.ok(failed.length > 0, "the cancelled requests are rows with an error");
+  for (const r of failed) assert.match(r[2], /cancel/i);
+  await screenshot(page, "08b-batch-cancelled");
   await page.close();
 });
 

@@ -24,6 +24,7 @@ export async function launchBrowser() {
     ],
     viewport: { width: 1280, height: 900 },
     acceptDownloads: true,
+    reducedMotion: "reduce", // no bar animations: screenshots show the state the test reads
   });
   return {
     context,
