@@ -72,13 +72,18 @@ fn write_vocabulary(out: &std::path::Path, name: &str, bpe: &tiktoken_rs::CoreBP
     // stops at the first longer token). Apart, they gzip ~0.35 MB smaller for both
     // vocabularies than interleaved records: the random rank bytes no longer break up the
     // text, and the lengths get their own Huffman table.
-    let (mut bytes, mut lens, mut ranks, mut ranks_hi) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut bytes, mut lens, mut ranks, mut ranks_hi) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut counts, mut sizes) = (Vec::with_capacity(buckets.len()), Vec::new());
     for bucket in &mut buckets {
         bucket.sort_by_key(|(rank, token)| (token.len(), *rank));
         counts.push(u8::try_from(bucket.len()).expect("fewer than 256 tokens per bucket"));
         let size: usize = bucket.iter().map(|(_, token)| token.len()).sum();
-        sizes.extend_from_slice(&u16::try_from(size).expect("a bucket's bytes fit in u16").to_le_bytes());
+        sizes.extend_from_slice(
+            &u16::try_from(size)
+                .expect("a bucket's bytes fit in u16")
+                .to_le_bytes(),
+        );
         for (rank, token) in bucket.iter() {
             assert!(*rank < 1 << 18, "ranks fit in 18 bits");
             if lens.len() % 4 == 0 {
@@ -99,7 +104,10 @@ fn write_vocabulary(out: &std::path::Path, name: &str, bpe: &tiktoken_rs::CoreBP
         checkpoints.extend_from_slice(&offset.to_le_bytes());
         let group_count: u32 = group.iter().map(|&c| u32::from(c)).sum();
         assert!(group_count < 256, "a group's counts sum in one byte lane");
-        let group_size: u32 = group_sizes.chunks(2).map(|s| u32::from(u16::from_le_bytes([s[0], s[1]]))).sum();
+        let group_size: u32 = group_sizes
+            .chunks(2)
+            .map(|s| u32::from(u16::from_le_bytes([s[0], s[1]])))
+            .sum();
         assert!(group_size < 1 << 16, "a group's sizes sum in one u16 lane");
         token += group_count;
         offset += group_size;
@@ -193,7 +201,9 @@ fn unicode_tables() -> String {
     );
     let flat: Vec<u8> = blocks.concat();
     // Per byte: its class if ASCII, else NON_ASCII (in no set), for the ASCII run loops.
-    let bytes: Vec<u8> = (0..256).map(|b| if b < 128 { class[b] } else { NON_ASCII }).collect();
+    let bytes: Vec<u8> = (0..256)
+        .map(|b| if b < 128 { class[b] } else { NON_ASCII })
+        .collect();
     src += &format!("pub(crate) static BYTE_CLASS: [u8; 256] = {bytes:?};\n");
     src += &format!(
         "pub(crate) static BLOCKS: [u8; {}] = {flat:?};\n",

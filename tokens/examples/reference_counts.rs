@@ -7,7 +7,10 @@ mod cases;
 
 fn main() {
     let mut out = serde_json::Map::new();
-    for case in cases::load().into_iter().filter(|c| c.reference == "tiktoken-rs") {
+    for case in cases::load()
+        .into_iter()
+        .filter(|c| c.reference == "tiktoken-rs")
+    {
         let count = |bpe: &tiktoken_rs::CoreBPE| bpe.encode_ordinary(&case.text).len();
         out.insert(
             case.name,

@@ -32,7 +32,11 @@ pub(crate) fn count_piece(vocab: &Vocab, cache: &mut PieceCache, piece: &[u8]) -
     if let Some(count) = cache.get(h, key) {
         return count;
     }
-    let count = if vocab.rank_short(key, h).is_some() { 1 } else { count_small(vocab, piece) };
+    let count = if vocab.rank_short(key, h).is_some() {
+        1
+    } else {
+        count_small(vocab, piece)
+    };
     cache.put(h, key, count);
     count
 }
@@ -60,8 +64,8 @@ fn count_small(vocab: &Vocab, piece: &[u8]) -> usize {
     debug_assert!((2..=SMALL).contains(&n), "single bytes are tokens");
     let mut starts = [0u8; SMALL + 1];
     let mut ranks = [NONE; SMALL + 1];
-    for i in 0..=n {
-        starts[i] = i as u8;
+    for (i, start) in starts.iter_mut().enumerate().take(n + 1) {
+        *start = i as u8;
     }
     for i in 0..n - 1 {
         ranks[i] = rank_or_none(vocab, &piece[i..i + 2]);

@@ -29,7 +29,9 @@ fn padded(b: &[u8]) -> u64 {
     } else if n >= 4 {
         load4(b, 0) | load4(b, n - 4) << (8 * (n - 4))
     } else if n > 0 {
-        u64::from(b[0]) | u64::from(b[n / 2]) << (8 * (n / 2)) | u64::from(b[n - 1]) << (8 * (n - 1))
+        u64::from(b[0])
+            | u64::from(b[n / 2]) << (8 * (n / 2))
+            | u64::from(b[n - 1]) << (8 * (n - 1))
     } else {
         0
     }

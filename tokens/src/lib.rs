@@ -74,7 +74,6 @@ impl Encoding {
     pub fn count(self, text: &str) -> usize {
         engine::count(self, text)
     }
-
 }
 
 /// Tokens in `text` for `model` (the contract's `countTokens(text, model)`).

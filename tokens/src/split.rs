@@ -268,17 +268,23 @@ pub(crate) fn o200k_piece(s: &[u8], pos: usize) -> usize {
             return contraction(s, end).unwrap_or(end);
         }
         UPPER | LETTER_OTHER => {
-            return upper_then_lower(s, pos).or_else(|| upper_word(s, pos)).expect("c0 is in [UPPER]");
+            return upper_then_lower(s, pos)
+                .or_else(|| upper_word(s, pos))
+                .expect("c0 is in [UPPER]");
         }
         MARK => {
             // A mark is a prefix, and in both [UPPER] and [LOWER]: 1 without prefix always
             // matches (at least the mark itself) if 1 with it did not.
             let with_prefix = upper_then_lower(s, pos + len0);
-            return with_prefix.or_else(|| upper_then_lower(s, pos)).expect("a mark is in [LOWER]");
+            return with_prefix
+                .or_else(|| upper_then_lower(s, pos))
+                .expect("a mark is in [LOWER]");
         }
         _ if is(c0, PREFIX) && is(c1, CASED_UPPER | CASED_LOWER) => {
             let after = pos + len0;
-            return upper_then_lower(s, after).or_else(|| upper_word(s, after)).expect("c1 is a letter");
+            return upper_then_lower(s, after)
+                .or_else(|| upper_word(s, after))
+                .expect("c1 is a letter");
         }
         NUMBER => return digits(s, pos, len0),
         _ => {}

@@ -76,11 +76,17 @@ impl Vocab {
     fn bucket(&self, bucket: usize) -> (usize, usize, usize) {
         let (group, j) = (bucket >> 3, bucket & 7);
         let checkpoint = word(self.checkpoints, 8 * group);
-        let (token0, offset0) = ((checkpoint & 0xFFFF_FFFF) as usize, (checkpoint >> 32) as usize);
+        let (token0, offset0) = (
+            (checkpoint & 0xFFFF_FFFF) as usize,
+            (checkpoint >> 32) as usize,
+        );
         let counts = word(self.counts, 8 * group);
         let first = token0 + sum_u8_lanes(counts & low(8 * j));
         let end = first + ((counts >> (8 * j)) & 0xFF) as usize;
-        let (s0, s1) = (word(self.sizes, 16 * group), word(self.sizes, 16 * group + 8));
+        let (s0, s1) = (
+            word(self.sizes, 16 * group),
+            word(self.sizes, 16 * group + 8),
+        );
         let before = if j < 4 {
             sum_u16_lanes(s0 & low(16 * j))
         } else {
@@ -136,7 +142,10 @@ impl Vocab {
 
     #[inline(always)]
     fn rank_of(&self, i: usize) -> u32 {
-        let lo = u32::from(u16::from_le_bytes([self.ranks[2 * i], self.ranks[2 * i + 1]]));
+        let lo = u32::from(u16::from_le_bytes([
+            self.ranks[2 * i],
+            self.ranks[2 * i + 1],
+        ]));
         let hi = u32::from(self.ranks_hi[i / 4] >> (2 * (i % 4)) & 3);
         hi << 16 | lo
     }
@@ -151,7 +160,10 @@ mod tests {
     /// the hash and the layout), and the ranks are exactly `0..n`.
     #[test]
     fn every_token_is_found_under_its_rank() {
-        for (encoding, n) in [(Encoding::O200kBase, 199_998), (Encoding::Cl100kBase, 100_256)] {
+        for (encoding, n) in [
+            (Encoding::O200kBase, 199_998),
+            (Encoding::Cl100kBase, 100_256),
+        ] {
             let v = vocab(encoding);
             assert_eq!(v.lens.len(), n, "{}", encoding.name());
             let mut seen = vec![false; n];
@@ -162,7 +174,10 @@ mod tests {
                 offset += len;
                 let rank = v.rank_of(i);
                 assert_eq!(v.rank(token), Some(rank), "{}: {token:?}", encoding.name());
-                assert!(!std::mem::replace(&mut seen[rank as usize], true), "rank {rank} twice");
+                assert!(
+                    !std::mem::replace(&mut seen[rank as usize], true),
+                    "rank {rank} twice"
+                );
             }
             // Strings that are not tokens are not found.
             assert_eq!(v.rank(&[0xFF; 3]), None);

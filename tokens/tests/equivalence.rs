@@ -78,14 +78,31 @@ fn fixtures() {
         for encoding in Encoding::ALL {
             let expected = counts[&case.name][encoding.name()]
                 .as_u64()
-                .unwrap_or_else(|| panic!("counts.json has no {} count for {}", encoding.name(), case.name))
-                as usize;
+                .unwrap_or_else(|| {
+                    panic!(
+                        "counts.json has no {} count for {}",
+                        encoding.name(),
+                        case.name
+                    )
+                }) as usize;
             let got = encoding.count(&case.text);
-            assert_eq!(got, expected, "{} on {} ({:?}…)", encoding.name(), case.name, preview(&case.text));
+            assert_eq!(
+                got,
+                expected,
+                "{} on {} ({:?}…)",
+                encoding.name(),
+                case.name,
+                preview(&case.text)
+            );
             // The tiktoken-rs cases were counted by tiktoken-rs itself; re-checking the
             // npm ones here keeps both references honest (and would catch a pattern change).
             if case.reference != "tiktoken-rs" && case.text.len() <= 100_000 {
-                assert_eq!(reference(encoding).encode_ordinary(&case.text).len(), expected, "tiktoken-rs on {}", case.name);
+                assert_eq!(
+                    reference(encoding).encode_ordinary(&case.text).len(),
+                    expected,
+                    "tiktoken-rs on {}",
+                    case.name
+                );
             }
         }
     }
@@ -96,8 +113,8 @@ fn fixtures() {
 #[test]
 fn class_combinations() {
     let samples = [
-        "a", "A", "ǅ", "ʰ", "中", "\u{301}", "1", "½", " ", "\t", "\n", "\r", "\u{3000}", "'", "s", "S",
-        "ſ", "l", "r", "e", "/", ".", "🙂", "\u{FFFD}",
+        "a", "A", "ǅ", "ʰ", "中", "\u{301}", "1", "½", " ", "\t", "\n", "\r", "\u{3000}", "'", "s",
+        "S", "ſ", "l", "r", "e", "/", ".", "🙂", "\u{FFFD}",
     ];
     let mut text = String::new();
     for a in &samples {

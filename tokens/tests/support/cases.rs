@@ -11,7 +11,10 @@ pub struct Case {
 }
 
 fn fixture(file: &str) -> Value {
-    let path = format!("{}/../tests/fixtures/tokens/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../tests/fixtures/tokens/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
@@ -43,7 +46,10 @@ pub fn load() -> Vec<Case> {
             let text = if let Some(t) = c["text"].as_str() {
                 t.to_string()
             } else if let Some(units) = c["utf16"].as_array() {
-                let units: Vec<u16> = units.iter().map(|u| u.as_u64().expect("code unit") as u16).collect();
+                let units: Vec<u16> = units
+                    .iter()
+                    .map(|u| u.as_u64().expect("code unit") as u16)
+                    .collect();
                 String::from_utf16_lossy(&units)
             } else {
                 generate(&c["gen"])
