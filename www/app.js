@@ -37,7 +37,15 @@ fillModelControls();
 setupTokens(ready);
 setupChat({ onNeedToken: needToken });
 setupBatch({ onNeedToken: needToken });
-const health = setupHealth({ onNeedToken: needToken });
+const health = setupHealth({
+  onNeedToken: needToken,
+  // Health names the Worker's configured LLM: the provider menus say what "default" means.
+  onConfigured: ({ provider, model }) => {
+    for (const option of document.querySelectorAll('.provider-select option[value=""]')) {
+      option.textContent = `The Worker's default (${provider} / ${model})`;
+    }
+  },
+});
 
 $("token-form").addEventListener("submit", (event) => {
   event.preventDefault();

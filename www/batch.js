@@ -6,6 +6,7 @@
 import { api, describe, ApiError } from "./api.js";
 import { target } from "./models.js";
 import { promptsToRequests, jsonlToRequests } from "./batch-input.js";
+import { setBusy } from "./ui.js";
 
 const POLL_MS = 1500;
 const OPEN = new Set(["validating", "in_progress", "finalizing", "cancelling"]);
@@ -71,7 +72,7 @@ export function setupBatch({ onNeedToken }) {
     const requests = fileRequests ?? promptsToRequests($("batch-prompts").value, $("batch-system").value);
     if (requests.length === 0) return showError(formError, "Type at least one prompt, or choose a JSONL file.");
     showError(formError, "");
-    submit.disabled = true;
+    if (!setBusy(submit, true)) return;
     form.setAttribute("aria-busy", "true");
     try {
       const created = await api("POST", "/v1/batches", { requests, ...target($("batch-provider"), $("batch-model")) });
@@ -81,20 +82,20 @@ export function setupBatch({ onNeedToken }) {
       showError(formError, describe(e));
       if (e.type === "no_token") onNeedToken();
     } finally {
-      submit.disabled = false;
+      setBusy(submit, false);
       form.removeAttribute("aria-busy");
     }
   });
 
   cancel.addEventListener("click", async () => {
-    if (!current) return;
-    cancel.disabled = true;
+    if (!current || !setBusy(cancel, true)) return;
     try {
       show(await api("POST", `/v1/batches/${encodeURIComponent(current.id)}/cancel`));
+      if (cancel.hidden) progressText.focus(); // the button is gone: keep keyboard focus nearby
     } catch (e) {
       showError(upstreamError, describe(e));
     } finally {
-      cancel.disabled = false;
+      setBusy(cancel, false);
     }
   });
 

@@ -3,6 +3,7 @@
 
 import { api, describe } from "./api.js";
 import { target } from "./models.js";
+import { setBusy } from "./ui.js";
 
 const fmt = new Intl.NumberFormat("en");
 
@@ -18,13 +19,12 @@ export function setupChat({ onNeedToken }) {
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (send.disabled) return;
+    if (!setBusy(send, true)) return;
     const messages = [];
     const system = $("chat-system").value.trim();
     if (system) messages.push({ role: "system", content: system });
     messages.push({ role: "user", content: $("chat-user").value });
     error.hidden = true;
-    send.disabled = true;
     form.setAttribute("aria-busy", "true");
     busy.textContent = "Waiting for the answer…";
     const started = performance.now();
@@ -44,7 +44,7 @@ export function setupChat({ onNeedToken }) {
       busy.textContent = "";
       if (e.type === "no_token") onNeedToken();
     } finally {
-      send.disabled = false;
+      setBusy(send, false);
       form.removeAttribute("aria-busy");
     }
   });

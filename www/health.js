@@ -2,10 +2,11 @@
 // latency, error text). The route answers 503 when one fails; that is still a report.
 
 import { request, errorOf, describe, gatewayToken } from "./api.js";
+import { setBusy } from "./ui.js";
 
 const fmt = new Intl.NumberFormat("en");
 
-export function setupHealth({ onNeedToken }) {
+export function setupHealth({ onNeedToken, onConfigured = () => {} }) {
   const $ = (id) => document.getElementById(id);
   const button = $("health-check");
   const deep = $("health-deep");
@@ -19,7 +20,7 @@ export function setupHealth({ onNeedToken }) {
       summary.textContent = "Enter the gateway token above to check the providers.";
       return;
     }
-    button.disabled = true;
+    if (!setBusy(button, true)) return;
     summary.textContent = "Checking…";
     try {
       const res = await request("GET", `/v1/health${deep.checked ? "?deep=1" : ""}`);
@@ -31,11 +32,13 @@ export function setupHealth({ onNeedToken }) {
       error.hidden = false;
       if (e.status === 401) onNeedToken();
     } finally {
-      button.disabled = false;
+      setBusy(button, false);
     }
   }
 
   function render({ ok, providers }) {
+    const llm = providers.find((p) => p.kind === "llm");
+    if (llm) onConfigured(llm);
     const failing = providers.filter((p) => !p.ok).length;
     summary.textContent =
       providers.length === 0

@@ -359,6 +359,7 @@ test("health: a card per provider, ok; failing with the error text once the fake
   assert.match(shown[0].text, /LLM · openai✓ okModelgpt-4o-miniLatency\d+ ms/);
   assert.match(shown[1].text, /Embeddings · openai✓ okModeltext-embedding-3-smallLatency\d+ ms/);
   assert.match(await page.locator("#health-summary").textContent(), /^All 2 providers ok/);
+  assert.equal(await page.locator('#chat-provider option[value=""]').textContent(), "The Worker's default (openai / gpt-4o-mini)");
   await screenshot(page, "09-health-ok");
 
   const configure = (patch) => fetch(`${server.fake.url}/__control/configure`, { method: "POST", body: JSON.stringify(patch) });
@@ -393,6 +394,14 @@ test("accessible and phone-sized: names, keyboard, contrast (light and dark), no
   await page.getByLabel("System message (optional)").fill("");
   await page.getByLabel("User message").fill("no magic word");
   await page.getByLabel("User message").press("Control+Enter"); // keyboard send
+  await page.locator("#chat-error").waitFor();
+  await page.getByLabel("User message").fill("in json please");
+  await page.locator("#chat-send").focus();
+  await page.keyboard.press("Enter");
+  await page.locator("#chat-answer").waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.id), "chat-send", "focus stays on Send while it works");
+  await page.getByLabel("User message").fill("no magic word");
+  await page.getByLabel("User message").press("Control+Enter");
   await page.locator("#chat-error").waitFor();
   await page.getByLabel("Prompts, one per line (ids p1, p2, …)").fill("fine\n[[status:400]] not fine");
   await page.getByRole("button", { name: "Submit batch" }).press("Enter");
