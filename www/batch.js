@@ -44,7 +44,7 @@ export function setupBatch({ onNeedToken }) {
   fileInput.addEventListener("change", async () => {
     fileRequests = null;
     const file = fileInput.files?.[0];
-    if (!file) return useprompts();
+    if (!file) return usePrompts();
     try {
       fileRequests = jsonlToRequests(await file.text());
       fileState.textContent = `${file.name}: ${fmt.format(fileRequests.length)} requests (used instead of the prompts).`;
@@ -56,14 +56,14 @@ export function setupBatch({ onNeedToken }) {
       fileInput.value = "";
     }
   });
-  const useprompts = () => {
+  const usePrompts = () => {
     fileRequests = null;
     fileInput.value = "";
     fileState.textContent = "";
     clearFile.hidden = true;
   };
   clearFile.addEventListener("click", () => {
-    useprompts();
+    usePrompts();
     $("batch-prompts").focus();
   });
 
