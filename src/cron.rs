@@ -47,7 +47,7 @@ pub async fn run(scheduled_time: f64, env: Env) {
         json!({
             "open": summary.open, "due": summary.due, "polled": summary.polled, "written": summary.written,
             "collected": summary.collected, "deferred": summary.deferred, "failed": summary.failed,
-            "durationMs": js_sys::Date::now() - started,
+            "durationMs": js_sys::Date::now() - started, "wasmMemoryBytes": crate::log::wasm_memory_bytes(),
         }),
     );
 }

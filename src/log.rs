@@ -67,6 +67,15 @@ impl Log {
     }
 }
 
+/// The isolate's wasm linear memory in bytes. It only grows, so this is the peak so far:
+/// logged when results are stored, the step that streams the largest data.
+pub fn wasm_memory_bytes() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    return core::arch::wasm32::memory_size::<0>() as u64 * 65_536;
+    #[cfg(not(target_arch = "wasm32"))]
+    return 0;
+}
+
 fn level_name(level: Level) -> &'static str {
     match level {
         Level::Debug => "debug",

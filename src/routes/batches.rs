@@ -79,7 +79,10 @@ pub async fn create(req: &mut Request, ctx: &Ctx<'_>) -> Result<Response, ApiErr
         store.put(&record).await?;
         record
     };
-    host.log.info("batch accepted", json!({"batchId": record.id, "requests": record.total, "status": record.job.status()}));
+    host.log.info(
+        "batch accepted",
+        json!({"batchId": record.id, "requests": record.total, "status": record.job.status(), "bodyBytes": text.len(), "wasmMemoryBytes": crate::log::wasm_memory_bytes()}),
+    );
     let view = view(&record, ctx);
     reply(202, &json!({
         "id": record.id, "status": view["status"], "provider": view["provider"], "model": view["model"],

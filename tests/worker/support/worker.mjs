@@ -7,7 +7,7 @@
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { startFakeProvider } from "../../support/fake-provider/index.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -211,4 +211,54 @@ export function errorMessage(r) {
     throw new Error(`not an {error:{type,message}} answer (${r.status}): ${r.text}`);
   }
   return e.message;
+}
+
+/**
+ * The workerd processes this test process started (Miniflare spawns workerd as a child),
+ * and a sampler of their resident memory from /proc: `stop()` gives the peak RSS seen and
+ * each process's VmHWM (the kernel's own high-water mark).
+ */
+export function sampleWorkerdMemory(intervalMs = 50) {
+  const pids = descendants(process.pid).filter((pid) => comm(pid) === "workerd");
+  if (pids.length === 0) throw new Error("no workerd process found under this test process");
+  const rss = () => pids.reduce((sum, pid) => sum + statusKb(pid, "VmRSS"), 0) * 1024;
+  const start = rss();
+  let peak = start;
+  const timer = setInterval(() => { peak = Math.max(peak, rss()); }, intervalMs);
+  return {
+    pids,
+    start,
+    stop() {
+      clearInterval(timer);
+      peak = Math.max(peak, rss());
+      return { startRss: start, peakRss: peak, hwm: pids.reduce((s, pid) => s + statusKb(pid, "VmHWM"), 0) * 1024 };
+    },
+  };
+}
+
+function comm(pid) {
+  try { return readFileSync(`/proc/${pid}/comm`, "utf8").trim(); } catch { return ""; }
+}
+
+function statusKb(pid, field) {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : 0;
+  } catch { return 0; }
+}
+
+function descendants(root) {
+  const parent = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may contain spaces and parentheses.
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch { /* gone */ }
+  }
+  const out = [];
+  const walk = (pid) => { for (const [child, p] of parent) if (p === pid) { out.push(child); walk(child); } };
+  walk(root);
+  return out;
 }
