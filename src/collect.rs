@@ -116,7 +116,7 @@ async fn input_positions(store: &Store, record: &BatchRecord) -> Result<HashMap<
 
 async fn write(store: &Store, record: &BatchRecord, attempt: &str, pending: &mut Vec<Fragment>, count: &mut u64) -> Result<(), ApiError> {
     for fragment in pending.drain(..) {
-        store.put_fragment(&record.id, attempt, fragment).await?;
+        store.put_fragment(&record.id, record.created_at, attempt, fragment).await?;
         *count += 1;
     }
     Ok(())

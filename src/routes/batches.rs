@@ -74,7 +74,7 @@ pub async fn create(req: &mut Request, ctx: &Ctx<'_>) -> Result<Response, ApiErr
         // Ids first, then the open index, then the record: whatever step a crash stops at,
         // the cron finds the batch (see README, "Never losing a batch").
         let ids: Vec<&str> = body.requests.iter().map(|r| r.id.as_str()).collect();
-        store.put_ids(&record.id, &ids).await?;
+        store.put_ids(&record.id, now, &ids).await?;
         store.mark_open(&record).await?;
         store.put(&record).await?;
         record
@@ -104,9 +104,9 @@ async fn create_sync(store: &Store, host: &WorkerHost, chat: &ChatProvider, call
     let mut fragments = writer.add(0, item);
     let (rest, manifest) = writer.finish();
     fragments.extend(rest);
-    store.put_ids(&id, &[request.id.as_str()]).await?;
+    store.put_ids(&id, now, &[request.id.as_str()]).await?;
     for f in fragments {
-        store.put_fragment(&id, "sync", f).await?;
+        store.put_fragment(&id, now, "sync", f).await?;
     }
     let mut job = BatchJob::new(kind, EndPolicy::KeepPartial, Default::default());
     job.stage = Stage::Finished { batch_id: id.clone(), outcome: Outcome::Completed };

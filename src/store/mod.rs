@@ -23,6 +23,15 @@ use worker::Env;
 
 /// How long finished batches and their results stay readable.
 pub const RETENTION_SECONDS: u64 = 30 * 24 * 3600;
+/// From creation to stored results at most: the 24 h deadline, and slack for collecting.
+const LIFETIME_SECONDS: u64 = 2 * 24 * 3600;
+
+/// When every key of a batch expires (seconds since the epoch): all at once. A TTL from each
+/// write let the ids, written at creation, expire up to a day before the record and results
+/// written at completion, and reading results then failed.
+fn expires_at(created_at_ms: f64) -> u64 {
+    (created_at_ms / 1000.0) as u64 + LIFETIME_SECONDS + RETENTION_SECONDS
+}
 /// Requests per page of ids and results.
 pub const PAGE_ITEMS: u32 = 1000;
 
@@ -83,7 +92,7 @@ impl Store {
 
     pub async fn put(&self, record: &BatchRecord) -> Result<(), ApiError> {
         let body = serde_json::to_string(record).map_err(|e| ApiError::internal(e.to_string()))?;
-        self.put_text(&record_key(&record.id), body).await
+        self.put_text(&record_key(&record.id), body, record.created_at).await
     }
 
     /// Writes `record` unless the stored one is further along (a slower, overlapping run
@@ -97,21 +106,21 @@ impl Store {
         self.put(record).await.map(|_| true)
     }
 
-    async fn put_text(&self, key: &str, body: String) -> Result<(), ApiError> {
+    async fn put_text(&self, key: &str, body: String, created_at: f64) -> Result<(), ApiError> {
         self.kv
             .put(key, self.log.scrub(body))
             .map_err(|e| kv_error("write", e))?
-            .expiration_ttl(RETENTION_SECONDS)
+            .expiration(expires_at(created_at))
             .execute()
             .await
             .map_err(|e| kv_error("write", e))
     }
 
     /// Stores the request ids, a page per key.
-    pub async fn put_ids(&self, id: &str, ids: &[&str]) -> Result<(), ApiError> {
+    pub async fn put_ids(&self, id: &str, created_at: f64, ids: &[&str]) -> Result<(), ApiError> {
         for (page, chunk) in ids.chunks(PAGE_ITEMS as usize).enumerate() {
             let body = serde_json::to_string(chunk).map_err(|e| ApiError::internal(e.to_string()))?;
-            self.put_text(&ids_key(id, page as u32), body).await?;
+            self.put_text(&ids_key(id, page as u32), body, created_at).await?;
         }
         Ok(())
     }
@@ -122,8 +131,8 @@ impl Store {
     }
 
     /// Takes the fragment by value: bodies run to 20 MiB, not worth a copy.
-    pub async fn put_fragment(&self, id: &str, attempt: &str, fragment: Fragment) -> Result<(), ApiError> {
-        self.put_text(&fragment_key(id, attempt, fragment.page, fragment.number), fragment.body).await
+    pub async fn put_fragment(&self, id: &str, created_at: f64, attempt: &str, fragment: Fragment) -> Result<(), ApiError> {
+        self.put_text(&fragment_key(id, attempt, fragment.page, fragment.number), fragment.body, created_at).await
     }
 
     pub async fn fragments(&self, id: &str, attempt: &str, page: u32, count: u32) -> Result<Vec<String>, ApiError> {

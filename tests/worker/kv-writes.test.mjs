@@ -87,12 +87,32 @@ test("a one-request batch: three writes, no cron work", async (t) => {
   assert.equal((await w.api("GET", `/v1/batches/${created.id}/results`)).status, 200);
 });
 
-test("everything but the open index expires after the retention period", async () => {
-  await createBatch(w, { requests: requests(3) });
-  await createBatch(w, { requests: requests(1) });
-  const ops = await w.kvOps({ reset: true });
-  for (const o of ops.filter((x) => x.op === "put")) {
-    if (kind(o.key) === "open") assert.equal(o.ttl, undefined, o.key);
-    else assert.equal(o.ttl, 30 * 24 * 3600, o.key);
+test("every key of a batch expires at the same moment, retention after its deadline", async () => {
+  // A TTL from each write let the ids (written at creation) expire up to a day before the
+  // record and results (written at completion) that need them.
+  for (const body of [{ requests: requests(1200) }, { requests: requests(1) }]) {
+    const created = await createBatch(w, body);
+    for (let i = 0; i < 20 && !ENDED.includes((await w.api("GET", `/v1/batches/${created.id}`)).json.status); i++) await w.cron();
+  }
+  // Writes name the moment (`expiration`), not a time from now (`expirationTtl`).
+  for (const o of (await w.kvOps({ reset: true })).filter((x) => x.op === "put" && !x.key.startsWith("open:"))) {
+    assert.equal(o.ttl, undefined, o.key);
+    assert.ok(Number.isInteger(o.expiration), o.key);
+  }
+  const dump = await w.dumpKv();
+  const byBatch = new Map();
+  for (const { key, expiration } of dump) {
+    if (key.startsWith("open:")) continue;
+    const id = key.split(":")[1];
+    if (!byBatch.has(id)) byBatch.set(id, new Set());
+    byBatch.get(id).add(expiration);
+  }
+  assert.ok(byBatch.size >= 2);
+  for (const [id, expirations] of byBatch) {
+    assert.equal(expirations.size, 1, `${id}: ${[...expirations]}`);
+    const [at] = expirations;
+    const created = Date.parse((await w.api("GET", `/v1/batches/${id}`)).json.createdAt) / 1000;
+    const days = (at - created) / 86400;
+    assert.ok(days >= 31 && days <= 32.01, `${id} expires ${days.toFixed(2)} days after creation`);
   }
 });

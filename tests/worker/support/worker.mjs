@@ -30,7 +30,7 @@ function recording(kv) {
   return {
     get(key, options) { ops.push({ op: Array.isArray(key) ? "getBulk" : "get", key }); return kv.get(key, options); },
     getWithMetadata(key, options) { ops.push({ op: "get", key }); return kv.getWithMetadata(key, options); },
-    put(key, value, options) { ops.push({ op: "put", key, bytes: size(value), ttl: options?.expirationTtl }); return kv.put(key, value, options); },
+    put(key, value, options) { ops.push({ op: "put", key, bytes: size(value), ttl: options?.expirationTtl, expiration: options?.expiration }); return kv.put(key, value, options); },
     list(options) { ops.push({ op: "list", prefix: options?.prefix }); return kv.list(options); },
     delete(key) { ops.push({ op: "delete", key }); return kv.delete(key); },
   };
