@@ -29,6 +29,10 @@ node tests/npm/consumer/reference/run.mjs
 step "Worker: build/ (worker-build)"
 bash scripts/build-worker.sh
 
+step "Worker end to end in workerd (Miniflare, Node $("$NODE22" --version)): every route, batches through real cron runs, 50k results (~2 min)"
+# Files one at a time: the 50k test measures memory and time, and would share the CPU otherwise.
+"$NODE22" --test --test-reporter=spec --test-concurrency=1 'tests/worker/**/*.test.mjs'
+
 step "demo page in headless Chromium against wrangler dev and the fake provider (screenshots: tests/artifacts/browser/)"
 # Starts its own wrangler dev (fresh ports and KV) and fake provider; needs www/pkg/ from build-pkg.
 node --test --test-reporter=spec tests/browser/
