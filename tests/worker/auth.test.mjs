@@ -46,6 +46,11 @@ test("only the Bearer scheme is accepted", async () => {
   }
   const ok = await w.api("POST", "/v1/tokens", { body: { text: "hi" } });
   assert.equal(ok.status, 200, ok.text);
+  // Scheme names are case-insensitive (RFC 9110 §11.1).
+  for (const scheme of ["bearer", "BEARER"]) {
+    const r = await w.api("POST", "/v1/tokens", { token: null, headers: { authorization: `${scheme} ${GATEWAY_TOKEN}` }, body: { text: "hi" } });
+    assert.equal(r.status, 200, `${scheme}: ${r.text}`);
+  }
 });
 
 test("the liveness probe needs no token and calls no provider", async () => {

@@ -277,3 +277,13 @@ test("an upload or create that fails is a 502 and leaves nothing behind", async 
   const keys = (await w.dumpKv()).map((k) => k.key);
   assert.ok(!keys.some((k) => k.startsWith("open:")), JSON.stringify(keys));
 });
+
+test("request ids with odd characters survive the round trip (OpenAI takes any string)", async () => {
+  const odd = ["a/b", "x:y:z", "é-ü", "quote\"d", "back\\slash", "  spaced  ", "🙂", "line\nbreak", "<tag>", "batch:evil:ids:0", "x".repeat(512)];
+  const reqs = odd.map((id, i) => ({ id, messages: user(`json ${i}`) }));
+  const { id } = await createBatch(w, { requests: reqs });
+  assert.equal((await cronUntilDone(w, id)).status, "completed");
+  const { results } = await allResults(w, id);
+  assert.deepEqual(results.map((r) => r.id), odd);
+  results.forEach((r, i) => assert.equal(r.response.echo, `json ${i}`, JSON.stringify(r.id)));
+});
