@@ -5,6 +5,8 @@
 //! * `adversarial_*`: the issue's hard cases, generated here.
 //! * `fixtures`: the committed cases of `tests/fixtures/tokens/`, with the counts the npm
 //!   `tiktoken` gave for them (see `tests/fixtures/tokens/make-fixtures.mjs`).
+//! * `class_combinations`, `random_mixtures`, `long_pieces`: generated text where the
+//!   pre-tokeniser's hand-worked backtracking and the merge's two algorithms could slip.
 
 use edge_llm_tokens::Encoding;
 use tiktoken_rs::CoreBPE;
@@ -129,6 +131,53 @@ fn class_combinations() {
                     let with_space = format!(" {text} ");
                     assert_same(encoding, "combination", &with_space);
                 }
+            }
+        }
+    }
+}
+
+/// Random strings over an alphabet that mixes every class the patterns tell apart, with
+/// the characters that steer contractions and whitespace backtracking over-represented.
+#[test]
+fn random_mixtures() {
+    let alphabet: Vec<char> = "aAzZǅʰ中あ한\u{301}\u{94d}1٣½ \t\n\r\u{3000}\u{a0}'’sSſtTlLrReEvVmMdD/.,!?-_(){}\"🙂\u{fffd}\u{feff}\u{0}"
+        .chars()
+        .collect();
+    let mut x: u32 = 12345;
+    let mut next = |n: usize| {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345) & 0x7fff_ffff;
+        (x >> 8) as usize % n
+    };
+    for _ in 0..3000 {
+        let len = 1 + next(40);
+        let text: String = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
+        for encoding in Encoding::ALL {
+            assert_same(encoding, "random mixture", &text);
+        }
+    }
+}
+
+/// Pieces around and above the 96-byte switch from the stack scan to the heap merge.
+#[test]
+fn long_pieces() {
+    let mut x: u32 = 777;
+    let mut next = |n: usize| {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345) & 0x7fff_ffff;
+        (x >> 8) as usize % n
+    };
+    for len in (80..140).chain([255, 256, 257, 1000, 4096]) {
+        for alphabet in [
+            "etaoinshrdlu",
+            "ab",
+            "abcdefghijklmnopqrstuvwxyz",
+            " \t",
+            "!?.-=",
+            "中文字词",
+        ] {
+            let a: Vec<char> = alphabet.chars().collect();
+            let text: String = (0..len).map(|_| a[next(a.len())]).collect();
+            for encoding in Encoding::ALL {
+                assert_same(encoding, "long piece", &text);
             }
         }
     }
