@@ -2,7 +2,6 @@
 //!
 //! * `corpus`: every document of the bench corpus (`benches/corpus/corpus.txt`, built by
 //!   `node benches/corpus/make-corpus.mjs`); skipped with a note when it has not been built.
-//! * `adversarial_*`: the hard cases, generated here.
 //! * `fixtures`: the committed cases of `tests/fixtures/tokens/`, with the counts the npm
 //!   `tiktoken` gave for them (see `tests/fixtures/tokens/make-fixtures.mjs`).
 //! * `class_combinations`, `random_mixtures`, `long_pieces`: generated text where the
