@@ -112,13 +112,13 @@ test("Ollama: /api/tags and the model must be pulled", async () => {
 });
 
 test("latencyMs measures each probe, and the probes run in parallel", async () => {
-  w.fake.configure({ faults: [{ path: "/models/", delayMs: 600 }] });
+  w.fake.configure({ faults: [{ path: "/models/", delayMs: 1000 }] });
   const started = Date.now();
   const r = await w.api("GET", "/v1/health");
   const took = Date.now() - started;
   assert.equal(r.status, 200, r.text);
-  for (const p of r.json.providers) assert.ok(p.latencyMs >= 550 && p.latencyMs < 2000, JSON.stringify(p));
-  assert.ok(took < 1150, `two 600 ms probes took ${took} ms: not in parallel`);
+  for (const p of r.json.providers) assert.ok(p.latencyMs >= 950 && p.latencyMs < 3000, JSON.stringify(p));
+  assert.ok(took < 1900, `two 1 s probes took ${took} ms: not in parallel`);
 });
 
 test("a probe whose connection drops, or that answers 5xx, reports why", async () => {
@@ -153,4 +153,18 @@ test("an embedding provider without an embeddings API, or an unknown one, is rep
     assert.deepEqual([embedding.kind, embedding.ok], ["embedding", false]);
     assert.match(embedding.error, /no embeddings API/);
   });
+});
+
+test("a probe that hangs is cut off by its timeout (5 s) and reported, not waited for", async () => {
+  w.fake.configure({ faults: [{ path: "/models/gpt-4o-mini", delayMs: 20_000 }] });
+  const started = Date.now();
+  const r = await w.api("GET", "/v1/health");
+  const took = Date.now() - started;
+  assert.equal(r.status, 503, r.text);
+  const [llm, embedding] = r.json.providers;
+  assert.equal(llm.ok, false);
+  assert.equal(llm.error, "OpenAI LLM health check failed: request timed out after 5000ms");
+  assert.ok(llm.latencyMs >= 4900 && llm.latencyMs < 6500, JSON.stringify(llm));
+  assert.equal(embedding.ok, true);
+  assert.ok(took < 7000, `answered after ${took} ms`);
 });
