@@ -287,11 +287,7 @@ pub(crate) fn o200k_piece(s: &[u8], pos: usize) -> usize {
             let end = run(s, pos + len0, CASED_LOWER).0;
             return contraction(s, end).unwrap_or(end);
         }
-        UPPER | LETTER_OTHER => {
-            return upper_then_lower(s, pos)
-                .or_else(|| upper_word(s, pos))
-                .expect("c0 is in [UPPER]");
-        }
+        UPPER | LETTER_OTHER => return capitalised_word(s, pos).expect("c0 is in [UPPER]"),
         MARK => return mark_word(s, pos, len0),
         _ if is(c0, PREFIX) && is(c1, CASED_UPPER | CASED_LOWER) => {
             let after = pos + len0;
