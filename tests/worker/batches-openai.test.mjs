@@ -287,3 +287,13 @@ test("request ids with odd characters survive the round trip (OpenAI takes any s
   assert.deepEqual(results.map((r) => r.id), odd);
   results.forEach((r, i) => assert.equal(r.response.echo, `json ${i}`, JSON.stringify(r.id)));
 });
+
+test("completed without any result file: failed, saying so", async () => {
+  w.fake.configure({ outputWithoutFile: true });
+  const { id } = await createBatch(w, { requests: requests(2) });
+  const done = await cronUntilDone(w, id);
+  assert.equal(done.status, "failed");
+  assert.equal(done.error, "OpenAI batch completed but no output_file_id");
+  const { results } = await allResults(w, id);
+  assert.deepEqual(results.map((r) => r.error), ["Batch failed before this request completed", "Batch failed before this request completed"]);
+});
