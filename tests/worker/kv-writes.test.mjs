@@ -27,6 +27,7 @@ function tally(ops) {
 /** Runs a batch through its phases, returning the KV operations of each. */
 async function phases(body) {
   const out = [];
+  const raw = {};
   const created = await createBatch(w, body);
   out.push(["create", tally(await w.kvOps({ reset: true }))]);
   for (let run = 1; run <= 20; run++) {
@@ -36,11 +37,12 @@ async function phases(body) {
     await w.kvOps({ reset: true });
     const phase = ENDED.includes(status) ? "poll + collect" : `poll ${run} (${status})`;
     out.push([phase, tally(ops)]);
+    raw[phase] = ops;
     if (ENDED.includes(status)) break;
   }
   await allResults(w, created.id);
   out.push(["read results", tally(await w.kvOps({ reset: true }))]);
-  return { id: created.id, out };
+  return { id: created.id, out, raw };
 }
 
 function report(t, title, out) {
@@ -54,8 +56,11 @@ function report(t, title, out) {
 }
 
 test("OpenAI, 2,500 requests: writes per phase", async (t) => {
-  const { out } = await phases({ requests: requests(2500) });
+  const { out, raw } = await phases({ requests: requests(2500) });
   const total = report(t, "OpenAI batch, 2,500 requests (3 pages)", out);
+  // Results first, then the record that names them, then the open index entry goes.
+  const writes = raw["poll + collect"].filter((o) => o.op === "put" || o.op === "delete").map((o) => `${o.op} ${kind(o.key)}`);
+  assert.deepEqual(writes, ["put record", "put results", "put results", "put results", "put record", "delete open"]);
   const [create, ...rest] = out;
   assert.deepEqual(create[1].byKind, { "put ids": 3, "put open": 1, "put record": 1 });
   const polls = rest.filter(([p]) => /^poll \d/.test(p));

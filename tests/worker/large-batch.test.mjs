@@ -100,6 +100,8 @@ async function run(t, { PAD, shuffle }) {
   t.diagnostic(`wasm linear memory (it only grows): ${(before / MB).toFixed(1)} MB before the collecting run (create and polls), ${(stored.wasmMemoryBytes / MB).toFixed(1)} MB after it`);
   t.diagnostic(`workerd RSS: ${(memory.startRss / MB).toFixed(0)} MB before the run, peak sampled ${(memory.peakRss / MB).toFixed(0)} MB, VmHWM ${(memory.hwm / MB).toFixed(0)} MB (whole process: runtime, local KV and every isolate)`);
   t.diagnostic(`verifying ${N} stored results from KV: ${verifyMs} ms`);
+  const reads = w.lines().filter((l) => l.msg === "request" && l.path.endsWith("/results")).map((l) => Math.round(l.durationMs));
+  t.diagnostic(`GET …/results (100 results, one stored page of 1000 parsed): ${reads.join(", ")} ms`);
 
   // The isolate's budget is 128 MB; the output is larger than that.
   // 52 MB measured shuffled (40 MB of it the create); a 32 MiB result buffer made it 95 MB.
