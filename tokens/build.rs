@@ -1,7 +1,8 @@
 //! Precomputes, at build time, everything the engine would otherwise build at cold start.
 //!
-//! * `<encoding>.{bytes,lens,ranks,ranks_hi,counts,sizes,checkpoints}`: the vocabulary as a ready-made hash
-//!   table, so nothing is built at start-up (see `vocab.rs` for the format and the numbers).
+//! * `vocab.{bytes,lens,counts,sizes,checkpoints}` and `<encoding>.{ranks,ranks_hi}`: both
+//!   vocabularies as one ready-made hash table, so nothing is built at start-up (see
+//!   `vocab.rs` for the format and the numbers).
 //! * `unicode.rs`: a two-level table from code point to the character class the
 //!   pre-tokeniser needs, taken from the Unicode tables of `regex-syntax`, the engine under
 //!   tiktoken-rs's fancy-regex, so both agree on every code point.
@@ -38,28 +39,33 @@ fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
 
     let o200k = tiktoken_rs::o200k_base().expect("tiktoken-rs builds o200k_base");
-    write_vocabulary(&out, "o200k_base", &o200k, 199_998);
     let cl100k = tiktoken_rs::cl100k_base().expect("tiktoken-rs builds cl100k_base");
-    write_vocabulary(&out, "cl100k_base", &cl100k, 100_256);
+    let encodings = [
+        ("o200k_base", ordinary_tokens("o200k_base", &o200k, 199_998)),
+        (
+            "cl100k_base",
+            ordinary_tokens("cl100k_base", &cl100k, 100_256),
+        ),
+    ];
+    write_vocabulary(&out, &encodings);
 
     fs::write(out.join("unicode.rs"), unicode_tables()).expect("write unicode.rs");
 }
 
-/// Writes the ordinary tokens of `bpe` (ranks `0..count`) as a bucketed hash table.
-fn write_vocabulary(out: &std::path::Path, name: &str, bpe: &tiktoken_rs::CoreBPE, count: u32) {
-    // About 3 tokens per bucket: a miss reads ~3 length bytes before giving up.
-    let bits = (count as usize / 6).ilog2();
-    let mut buckets: Vec<Vec<(u32, Vec<u8>)>> = vec![Vec::new(); 1 << bits];
-    for rank in 0..count {
-        let bytes = bpe
-            .decode_bytes(&[rank])
-            .expect("ordinary ranks are contiguous");
+/// The ordinary tokens of `bpe`, by rank (`0..count`).
+fn ordinary_tokens(name: &str, bpe: &tiktoken_rs::CoreBPE, count: u32) -> Vec<Vec<u8>> {
+    let tokens: Vec<Vec<u8>> = (0..count)
+        .map(|rank| {
+            bpe.decode_bytes(&[rank])
+                .expect("ordinary ranks are contiguous")
+        })
+        .collect();
+    for (rank, bytes) in tokens.iter().enumerate() {
         assert!(
             (1..=MAX_TOKEN_LEN).contains(&bytes.len()),
             "{name}: token {rank} is {} bytes",
             bytes.len()
         );
-        buckets[(hash::hash(&bytes) >> (64 - bits)) as usize].push((rank, bytes));
     }
     // The rank after the last ordinary token is unused (special tokens start later), so
     // `count` is exactly the ordinary vocabulary.
@@ -67,34 +73,57 @@ fn write_vocabulary(out: &std::path::Path, name: &str, bpe: &tiktoken_rs::CoreBP
         bpe.decode_bytes(&[count]).is_err(),
         "{name}: more than {count} ordinary tokens"
     );
+    tokens
+}
 
-    // Four parallel arrays in bucket order (shortest first within a bucket, so a lookup
-    // stops at the first longer token). Apart, they gzip ~0.35 MB smaller for both
-    // vocabularies than interleaved records: the random rank bytes no longer break up the
-    // text, and the lengths get their own Huffman table.
-    let (mut bytes, mut lens, mut ranks, mut ranks_hi) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut counts, mut sizes) = (Vec::with_capacity(buckets.len()), Vec::new());
-    for bucket in &mut buckets {
-        bucket.sort_by_key(|(rank, token)| (token.len(), *rank));
-        counts.push(u8::try_from(bucket.len()).expect("fewer than 256 tokens per bucket"));
-        let size: usize = bucket.iter().map(|(_, token)| token.len()).sum();
-        sizes.extend_from_slice(
-            &u16::try_from(size)
-                .expect("a bucket's bytes fit in u16")
-                .to_le_bytes(),
-        );
-        for (rank, token) in bucket.iter() {
-            assert!(*rank < 1 << 18, "ranks fit in 18 bits");
-            if lens.len() % 4 == 0 {
-                ranks_hi.push(0);
-            }
-            *ranks_hi.last_mut().expect("pushed") |= ((rank >> 16) as u8) << (2 * (lens.len() % 4));
-            bytes.extend_from_slice(token);
-            lens.push(token.len() as u8);
-            ranks.extend_from_slice(&(*rank as u16).to_le_bytes());
+/// A rank that says "not in this encoding".
+const NONE: u32 = (1 << 18) - 1;
+
+/// Writes one bucketed hash table for the union of the encodings' tokens (85k of
+/// cl100k's 100k tokens are also o200k's: one table is 0.4 MB smaller than two), with a
+/// rank array per encoding.
+fn write_vocabulary(out: &std::path::Path, encodings: &[(&str, Vec<Vec<u8>>)]) {
+    let mut union: std::collections::BTreeMap<&[u8], Vec<u32>> = Default::default();
+    for (e, (_, tokens)) in encodings.iter().enumerate() {
+        for (rank, bytes) in tokens.iter().enumerate() {
+            union
+                .entry(bytes)
+                .or_insert_with(|| vec![NONE; encodings.len()])[e] = rank as u32;
         }
     }
+    // About 6 tokens per bucket: a miss reads ~6 length bytes before giving up.
+    let bits = (union.len() / 6).ilog2();
+    let mut buckets: Vec<Vec<(&[u8], &Vec<u32>)>> = vec![Vec::new(); 1 << bits];
+    for (bytes, ranks) in &union {
+        buckets[(hash::hash(bytes) >> (64 - bits)) as usize].push((bytes, ranks));
+    }
+
+    // Parallel arrays in bucket order (shortest first within a bucket, so a lookup stops
+    // at the first longer token). Apart, they gzip ~0.35 MB smaller than interleaved
+    // records: the random rank bytes no longer break up the text, and the lengths get
+    // their own Huffman table.
+    let (mut bytes, mut lens) = (Vec::new(), Vec::new());
+    let mut ranks = vec![(Vec::new(), Vec::new()); encodings.len()];
+    let (mut counts, mut sizes) = (Vec::with_capacity(buckets.len()), Vec::new());
+    for bucket in &mut buckets {
+        bucket.sort_by_key(|(token, _)| (token.len(), *token));
+        counts.push(u8::try_from(bucket.len()).expect("fewer than 256 tokens per bucket"));
+        let size: usize = bucket.iter().map(|(token, _)| token.len()).sum();
+        let size = u16::try_from(size).expect("a bucket's bytes fit in u16");
+        sizes.extend_from_slice(&size.to_le_bytes());
+        for (token, token_ranks) in bucket.iter() {
+            for ((lo, hi), &rank) in ranks.iter_mut().zip(token_ranks.iter()) {
+                if lens.len() % 4 == 0 {
+                    hi.push(0);
+                }
+                *hi.last_mut().expect("pushed") |= ((rank >> 16) as u8) << (2 * (lens.len() % 4));
+                lo.extend_from_slice(&(rank as u16).to_le_bytes());
+            }
+            bytes.extend_from_slice(token);
+            lens.push(token.len() as u8);
+        }
+    }
+
     // Where each group of 8 buckets starts (token index, byte offset), so a lookup can find
     // its bucket with two word-sized prefix sums and no index is built at run time.
     let mut checkpoints = Vec::new();
@@ -112,16 +141,16 @@ fn write_vocabulary(out: &std::path::Path, name: &str, bpe: &tiktoken_rs::CoreBP
         token += group_count;
         offset += group_size;
     }
-    for (ext, data) in [
-        ("bytes", bytes),
-        ("lens", lens),
-        ("ranks", ranks),
-        ("ranks_hi", ranks_hi),
-        ("counts", counts),
-        ("sizes", sizes),
-        ("checkpoints", checkpoints),
-    ] {
-        fs::write(out.join(format!("{name}.{ext}")), data).expect("write vocabulary");
+    let write =
+        |name: &str, data: &[u8]| fs::write(out.join(name), data).expect("write vocabulary");
+    write("vocab.bytes", &bytes);
+    write("vocab.lens", &lens);
+    write("vocab.counts", &counts);
+    write("vocab.sizes", &sizes);
+    write("vocab.checkpoints", &checkpoints);
+    for ((name, _), (lo, hi)) in encodings.iter().zip(&ranks) {
+        write(&format!("{name}.ranks"), lo);
+        write(&format!("{name}.ranks_hi"), hi);
     }
 }
 

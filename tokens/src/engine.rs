@@ -9,30 +9,32 @@ use std::cell::RefCell;
 use crate::bpe::count_piece;
 use crate::cache::PieceCache;
 use crate::split::{cl100k_piece, o200k_piece};
-use crate::vocab::Vocab;
+use crate::vocab::{Table, Vocab};
 use crate::Encoding;
 
 macro_rules! embedded {
-    ($name:literal) => {{
-        macro_rules! part {
-            ($ext:literal) => {
-                include_bytes!(concat!(env!("OUT_DIR"), "/", $name, ".", $ext)).as_slice()
-            };
-        }
-        Vocab {
-            bytes: part!("bytes"),
-            lens: part!("lens"),
-            ranks: part!("ranks"),
-            ranks_hi: part!("ranks_hi"),
-            counts: part!("counts"),
-            sizes: part!("sizes"),
-            checkpoints: part!("checkpoints"),
-        }
-    }};
+    ($name:literal) => {
+        include_bytes!(concat!(env!("OUT_DIR"), "/", $name)).as_slice()
+    };
 }
 
-static O200K: Vocab = embedded!("o200k_base");
-static CL100K: Vocab = embedded!("cl100k_base");
+static TABLE: Table = Table {
+    bytes: embedded!("vocab.bytes"),
+    lens: embedded!("vocab.lens"),
+    counts: embedded!("vocab.counts"),
+    sizes: embedded!("vocab.sizes"),
+    checkpoints: embedded!("vocab.checkpoints"),
+};
+static O200K: Vocab = Vocab {
+    table: &TABLE,
+    ranks: embedded!("o200k_base.ranks"),
+    ranks_hi: embedded!("o200k_base.ranks_hi"),
+};
+static CL100K: Vocab = Vocab {
+    table: &TABLE,
+    ranks: embedded!("cl100k_base.ranks"),
+    ranks_hi: embedded!("cl100k_base.ranks_hi"),
+};
 
 pub(crate) fn vocab(encoding: Encoding) -> &'static Vocab {
     match encoding {

@@ -27,16 +27,24 @@ use crate::hash::{hash, hash_key, short_key, SHORT};
 /// The longest token in either vocabulary; longer byte strings are never looked up.
 pub(crate) const MAX_TOKEN_LEN: usize = 128;
 
-/// The arrays build.rs wrote for one encoding; the vocabulary itself, used in place.
-pub(crate) struct Vocab {
+/// The hash table of every token of both encodings, as build.rs wrote it, used in place.
+pub(crate) struct Table {
     pub bytes: &'static [u8],
     pub lens: &'static [u8],
-    pub ranks: &'static [u8],
-    pub ranks_hi: &'static [u8],
     pub counts: &'static [u8],
     pub sizes: &'static [u8],
     pub checkpoints: &'static [u8],
 }
+
+/// One encoding's view of the [`Table`]: its ranks, [`NONE`] for the other's tokens.
+pub(crate) struct Vocab {
+    pub table: &'static Table,
+    pub ranks: &'static [u8],
+    pub ranks_hi: &'static [u8],
+}
+
+/// The rank of a token that is not in this encoding.
+const NONE: u32 = (1 << 18) - 1;
 
 #[inline(always)]
 fn word(b: &[u8], at: usize) -> u64 {
@@ -65,7 +73,7 @@ impl Vocab {
     /// `64 - log2(bucket count)`: the bucket is the hash's top bits.
     #[inline(always)]
     fn shift(&self) -> u32 {
-        64 - self.counts.len().trailing_zeros()
+        64 - self.table.counts.len().trailing_zeros()
     }
 
     /// The bucket's tokens (`first..end`) and the offset of its first token's bytes: its
@@ -75,17 +83,17 @@ impl Vocab {
     #[inline(always)]
     fn bucket(&self, bucket: usize) -> (usize, usize, usize) {
         let (group, j) = (bucket >> 3, bucket & 7);
-        let checkpoint = word(self.checkpoints, 8 * group);
+        let checkpoint = word(self.table.checkpoints, 8 * group);
         let (token0, offset0) = (
             (checkpoint & 0xFFFF_FFFF) as usize,
             (checkpoint >> 32) as usize,
         );
-        let counts = word(self.counts, 8 * group);
+        let counts = word(self.table.counts, 8 * group);
         let first = token0 + sum_u8_lanes(counts & low(8 * j));
         let end = first + ((counts >> (8 * j)) & 0xFF) as usize;
         let (s0, s1) = (
-            word(self.sizes, 16 * group),
-            word(self.sizes, 16 * group + 8),
+            word(self.table.sizes, 16 * group),
+            word(self.table.sizes, 16 * group + 8),
         );
         let before = if j < 4 {
             sum_u16_lanes(s0 & low(16 * j))
@@ -126,13 +134,15 @@ impl Vocab {
     fn find(&self, n: usize, hash: u64, matches: impl Fn(&[u8]) -> bool) -> Option<u32> {
         let (first, end, mut offset) = self.bucket((hash >> self.shift()) as usize);
         for i in first..end {
-            let len = self.lens[i] as usize;
+            let len = self.table.lens[i] as usize;
             if len >= n {
                 if len > n {
                     return None; // shortest first: no later token can match
                 }
-                if matches(&self.bytes[offset..offset + len]) {
-                    return Some(self.rank_of(i));
+                if matches(&self.table.bytes[offset..offset + len]) {
+                    // Bytes are unique in the table, so no later token can match either.
+                    let rank = self.rank_of(i);
+                    return (rank != NONE).then_some(rank);
                 }
             }
             offset += len;
@@ -153,11 +163,13 @@ impl Vocab {
 
 #[cfg(test)]
 mod tests {
+    use super::NONE;
     use crate::engine::vocab;
     use crate::Encoding;
 
-    /// Every embedded token is found under its own rank (build.rs and the lookup agree on
-    /// the hash and the layout), and the ranks are exactly `0..n`.
+    /// Every token of the table is found under its rank in the encodings that have it and
+    /// not found in the others (build.rs and the lookup agree on the hash and the layout),
+    /// and each encoding's ranks are exactly `0..n`.
     #[test]
     fn every_token_is_found_under_its_rank() {
         for (encoding, n) in [
@@ -165,20 +177,28 @@ mod tests {
             (Encoding::Cl100kBase, 100_256),
         ] {
             let v = vocab(encoding);
-            assert_eq!(v.lens.len(), n, "{}", encoding.name());
             let mut seen = vec![false; n];
             let mut offset = 0;
-            for i in 0..n {
-                let len = v.lens[i] as usize;
-                let token = &v.bytes[offset..offset + len];
+            for i in 0..v.table.lens.len() {
+                let len = v.table.lens[i] as usize;
+                let token = &v.table.bytes[offset..offset + len];
                 offset += len;
                 let rank = v.rank_of(i);
+                if rank == NONE {
+                    assert_eq!(v.rank(token), None, "{}: {token:?}", encoding.name());
+                    continue;
+                }
                 assert_eq!(v.rank(token), Some(rank), "{}: {token:?}", encoding.name());
                 assert!(
                     !std::mem::replace(&mut seen[rank as usize], true),
                     "rank {rank} twice"
                 );
             }
+            assert!(
+                seen.iter().all(|&s| s),
+                "{}: every rank is there",
+                encoding.name()
+            );
             // Strings that are not tokens are not found.
             assert_eq!(v.rank(&[0xFF; 3]), None);
             assert_eq!(v.rank(&[b'x'; 129]), None);
