@@ -5,8 +5,8 @@
 //! (see the "Performance" section of the README) without touching any caller.
 //!
 //! The engine, and why it is fast (details next to the code):
-//! * `build.rs` lays each vocabulary out as a hash table that is used where the module
-//!   puts it (`vocab.rs`): nothing is parsed or built at start-up.
+//! * `build.rs` lays both vocabularies out as one hash table that is used where the
+//!   module puts it (`vocab.rs`): nothing is parsed or built at start-up.
 //! * `split.rs` pre-tokenises by hand, equivalent to the official regular expressions.
 //! * `bpe.rs` counts merges without building token vectors; `cache.rs` memoises the
 //!   count of short pieces.

@@ -1,10 +1,12 @@
-//! A vocabulary as build.rs lays it out: a hash table ready to use in place.
+//! The vocabularies as build.rs lays them out: one hash table, ready to use in place.
 //!
-//! Format: tokens are grouped in buckets by the top bits of [`hash`] (~6 per bucket),
-//! shortest first within a bucket, in four parallel arrays: `bytes` (concatenated), `lens`
-//! (u8), `ranks` (low 16 bits, u16 LE) and `ranks_hi` (top 2 bits, four per byte); plus,
-//! per bucket, `counts` (tokens, u8) and `sizes` (bytes, u16 LE), and per group of 8
-//! buckets, `checkpoints` (first token index, first byte offset; u32 LE each).
+//! Format: every token of either encoding (215,221; 85,033 of cl100k's 100,256 are also
+//! o200k's) is grouped in buckets by the top bits of [`hash`] (~6.6 per bucket), shortest
+//! first within a bucket, in parallel arrays: `bytes` (concatenated) and `lens` (u8), and
+//! per encoding `ranks` (low 16 bits, u16 LE) and `ranks_hi` (top 2 bits, four per byte),
+//! [`NONE`] where the encoding lacks the token; plus, per bucket, `counts` (tokens, u8) and
+//! `sizes` (bytes, u16 LE), and per group of 8 buckets, `checkpoints` (first token index,
+//! first byte offset; u32 LE each).
 //!
 //! Performance notes (measured in Node 20 on the 2-core machine; o200k unless said):
 //! * Nothing is parsed, hashed or indexed at start-up: the arrays are used where the module
@@ -13,13 +15,15 @@
 //!   ~12 ms cold in wasm, most of it first-touch page faults on 2.8 MB of fresh memory
 //!   (this VM pays ~1 ms per MB touched); an index of bucket starts still took ~1.5 ms,
 //!   which the checkpoints and the word-at-a-time sums in [`Vocab::bucket`] replace.
-//! * Module size is start-up time too: V8 reads, compiles and instantiates ~3 ms per MB of
-//!   wasm, so the data is lean: 3.2 MB raw for both vocabularies (bytes 2.04, lengths 0.30,
-//!   ranks 0.68, bucket tables 0.19), no per-token offsets, 18-bit ranks.
+//! * Module size is start-up time too: a module with 1 MB more data took 4.5 ms longer to
+//!   load (read, compile, instantiate: median of 12 cold processes). So the data is lean:
+//!   2.84 MB raw for both encodings (bytes 1.52, lengths 0.22, ranks 0.97, bucket tables
+//!   0.13), no per-token offsets, 18-bit ranks, and one table for both: two tables were
+//!   3.22 MB. The shared table costs 1% more instructions over the corpus.
 //! * The ranks follow bucket order, not rank order, so they cost 18 bits per token that
-//!   gzip cannot shrink (0.44 MB for o200k, 0.21 for cl100k): the price of not building
-//!   the table at start-up. Kept apart from the bytes, they gzip 0.35 MB smaller than
-//!   interleaved records did. Both vocabularies: ~2.16 MB gzip, inside the Worker's 3 MB.
+//!   gzip cannot shrink (0.47 MB for o200k): the price of not building the table at
+//!   start-up. Kept apart from the bytes, they gzip 0.35 MB smaller than interleaved
+//!   records did. Both vocabularies: 1.92 MB gzip, inside the Worker's 3 MB with room.
 //! * Most lookups never get here: the piece memo (`cache.rs`) answers ~90% of pieces.
 
 use crate::hash::{hash, hash_key, short_key, SHORT};
