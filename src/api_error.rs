@@ -38,6 +38,11 @@ impl ApiError {
         ApiError::new(409, "conflict", message)
     }
 
+    /// The gateway's own configuration is wrong (a var names an unknown provider).
+    pub fn misconfigured(message: impl Into<String>) -> Self {
+        ApiError::new(503, "not_configured", message)
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         ApiError::new(500, "internal_error", message)
     }

@@ -79,7 +79,7 @@ impl Config {
         let provider = match (provider, llm) {
             (Some(name), _) => Provider::from_id(name)
                 .ok_or_else(|| ApiError::field("provider", format!("{name:?} is not one of openai, anthropic, ollama")))?,
-            (None, Some(c)) => c.provider.clone().map_err(ApiError::internal)?,
+            (None, Some(c)) => c.provider.clone().map_err(ApiError::misconfigured)?,
             (None, None) => return Err(ApiError::field("provider", "is required: this gateway has no LLM_PROVIDER configured")),
         };
         let default_model = llm.filter(|c| c.provider.as_ref().ok() == Some(&provider)).map(|c| c.model.clone());
@@ -157,16 +157,16 @@ impl Config {
     /// The configured LLM as a chat provider (health).
     pub fn llm_provider(&self) -> Option<Result<ChatProvider, ApiError>> {
         let c = self.llm.as_ref()?;
-        Some(c.provider.clone().map_err(ApiError::internal).and_then(|p| self.chat_for(p, c.model.clone())))
+        Some(c.provider.clone().map_err(ApiError::misconfigured).and_then(|p| self.chat_for(p, c.model.clone())))
     }
 
     /// The configured embedding provider (health).
     pub fn embedding_provider(&self) -> Option<Result<EmbeddingProvider, ApiError>> {
         let c = self.embedding.as_ref()?;
-        Some(c.provider.clone().map_err(ApiError::internal).and_then(|p| match p {
+        Some(c.provider.clone().map_err(ApiError::misconfigured).and_then(|p| match p {
             Provider::OpenAI => Ok(EmbeddingProvider::OpenAI { cfg: self.openai(c.model.clone())?, dimensions: None }),
             Provider::Ollama => Ok(EmbeddingProvider::Ollama(self.ollama(c.model.clone())?)),
-            Provider::Anthropic => Err(ApiError::internal("EMBEDDING_PROVIDER \"anthropic\": Anthropic has no embeddings API")),
+            Provider::Anthropic => Err(ApiError::misconfigured("EMBEDDING_PROVIDER \"anthropic\": Anthropic has no embeddings API")),
         }))
     }
 }

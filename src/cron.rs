@@ -5,8 +5,9 @@
 use crate::collect::{collect, CollectError};
 use crate::config::Config;
 use crate::log::{Log, WorkerHost};
-use crate::store::{BatchRecord, Store};
-use edge_llm_core::batch::Stage;
+use crate::api_error::ApiError;
+use crate::store::{BatchRecord, OpenEntry, Store};
+use edge_llm_core::batch::{BatchJob, EndPolicy, Stage};
 use edge_llm_core::client::batch::BatchDriver;
 use edge_llm_core::client::CallOptions;
 use edge_llm_core::host::{Host, Level};
@@ -52,7 +53,7 @@ pub async fn run(scheduled_time: f64, env: Env) {
     );
 }
 
-async fn run_once(scheduled_time: f64, env: &Env, config: &Config, log: &Log, summary: &mut Summary) -> Result<(), crate::api_error::ApiError> {
+async fn run_once(scheduled_time: f64, env: &Env, config: &Config, log: &Log, summary: &mut Summary) -> Result<(), ApiError> {
     // The run's clock starts at its scheduled time, so consecutive runs' windows
     // `(previous run, this run]` tile exactly, and tests can move time forward.
     let clock_offset_ms = scheduled_time - js_sys::Date::now();
@@ -63,21 +64,34 @@ async fn run_once(scheduled_time: f64, env: &Env, config: &Config, log: &Log, su
     let records = store.get_many(&ids).await?;
     // The previous run's scheduled time: polls due since then are due now.
     let since = scheduled_time - CRON_PERIOD_MS;
+    let mut due = vec![];
     for (entry, record) in open.iter().zip(records) {
-        let Some(mut record) = record else {
-            log.write(Level::Warn, "open batch has no record yet", json!({"batchId": entry.id}));
-            continue;
+        let now = js_sys::Date::now() + clock_offset_ms;
+        let record = match record {
+            Some(record) => record,
+            None => match recover(&store, config, entry, now, log).await? {
+                Some(record) => record,
+                None => continue,
+            },
         };
         if record.job.is_done() {
             // A run stopped between writing the record and closing the index.
             store.delete_key(&entry.key).await?;
-            continue;
+        } else if record.job.poll_due(since, now) {
+            due.push(record);
         }
+    }
+    summary.due = due.len() as u32;
+    // Oldest first. When more are due than one run may poll, each run starts further along
+    // the list, so under sustained overload every batch still gets its turn — without
+    // writing down who was skipped.
+    if due.len() > MAX_POLLS_PER_RUN as usize {
+        let run_number = (scheduled_time / CRON_PERIOD_MS) as usize;
+        let start = run_number.wrapping_mul(MAX_POLLS_PER_RUN as usize) % due.len();
+        due.rotate_left(start);
+    }
+    for mut record in due {
         let now = js_sys::Date::now() + clock_offset_ms;
-        if !record.job.poll_due(since, now) {
-            continue;
-        }
-        summary.due += 1;
         let host = WorkerHost::starting_at(log.with("batchId", record.id.clone()), now);
         if let Err(e) = step(&store, config, &host, &mut record, summary).await {
             summary.failed += 1;
@@ -87,8 +101,36 @@ async fn run_once(scheduled_time: f64, env: &Env, config: &Config, log: &Log, su
     Ok(())
 }
 
+/// How long a create may take between writing the open index and the record.
+const RECORD_GRACE_MS: f64 = 120_000.0;
+
+/// Rebuilds the record of an open batch whose create stopped after the open index was
+/// written (the index carries provider, model and size; the ids are already stored).
+async fn recover(store: &Store, config: &Config, entry: &OpenEntry, now: f64, log: &Log) -> Result<Option<BatchRecord>, ApiError> {
+    let log = log.with("batchId", entry.id.clone());
+    let Some(origin) = entry.origin.clone().filter(|_| now - entry.created_at > RECORD_GRACE_MS) else {
+        log.write(Level::Warn, "open batch has no record yet", json!({}));
+        return Ok(None);
+    };
+    let api = config.batch_api_for(origin.provider, &origin.model)?;
+    let job = BatchJob::resume(api.kind(), EndPolicy::KeepPartial, config.schedule, entry.id.clone(), entry.created_at);
+    let record = BatchRecord {
+        id: entry.id.clone(),
+        provider: origin.provider,
+        model: origin.model,
+        created_at: entry.created_at,
+        updated_at: now,
+        total: origin.total,
+        job,
+        results: None,
+    };
+    store.put(&record).await?;
+    log.write(Level::Warn, "recovered the record of a batch whose create stopped early", json!({}));
+    Ok(Some(record))
+}
+
 /// One step for one batch: a poll (and, if that ends it, the collection), or a collection.
-async fn step(store: &Store, config: &Config, host: &WorkerHost, record: &mut BatchRecord, summary: &mut Summary) -> Result<(), crate::api_error::ApiError> {
+async fn step(store: &Store, config: &Config, host: &WorkerHost, record: &mut BatchRecord, summary: &mut Summary) -> Result<(), ApiError> {
     let api = config.batch_api_for(record.provider, &record.model)?;
     if matches!(record.job.stage, Stage::Poll { .. }) {
         if summary.polled >= MAX_POLLS_PER_RUN {

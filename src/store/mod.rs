@@ -67,6 +67,16 @@ fn open_key(record: &BatchRecord) -> String {
 pub struct OpenEntry {
     pub key: String,
     pub id: String,
+    pub created_at: f64,
+    pub origin: Option<OpenOrigin>,
+}
+
+/// The open-index entry's metadata: enough to rebuild a lost record.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct OpenOrigin {
+    pub provider: edge_llm_core::Provider,
+    pub model: String,
+    pub total: u64,
 }
 
 impl Store {
@@ -145,9 +155,18 @@ impl Store {
         Ok(bodies)
     }
 
-    /// Marks the batch open (for the cron runs).
+    /// Marks the batch open (for the cron runs). The entry's metadata carries what it takes
+    /// to rebuild the record, should a create stop before writing it.
     pub async fn mark_open(&self, record: &BatchRecord) -> Result<(), ApiError> {
-        self.kv.put(&open_key(record), "").map_err(|e| kv_error("write", e))?.execute().await.map_err(|e| kv_error("write", e))
+        let origin = OpenOrigin { provider: record.provider, model: record.model.clone(), total: record.total };
+        self.kv
+            .put(&open_key(record), "")
+            .map_err(|e| kv_error("write", e))?
+            .metadata(origin)
+            .map_err(|e| kv_error("write", e))?
+            .execute()
+            .await
+            .map_err(|e| kv_error("write", e))
     }
 
     /// Removes the batch from the open index.
@@ -166,8 +185,11 @@ impl Store {
             .keys
             .into_iter()
             .filter_map(|k| {
-                let id = k.name.splitn(3, ':').nth(2)?.to_string();
-                Some(OpenEntry { key: k.name, id })
+                let mut parts = k.name.splitn(3, ':').skip(1);
+                let created_at = parts.next()?.parse::<f64>().ok()?;
+                let id = parts.next()?.to_string();
+                let origin = k.metadata.and_then(|m| serde_json::from_value(m).ok());
+                Some(OpenEntry { key: k.name, id, created_at, origin })
             })
             .collect())
     }

@@ -297,3 +297,19 @@ test("completed without any result file: failed, saying so", async () => {
   const { results } = await allResults(w, id);
   assert.deepEqual(results.map((r) => r.error), ["Batch failed before this request completed", "Batch failed before this request completed"]);
 });
+
+test("creating the batch is not repeated after a 5xx: a retry could start a second, billed batch", async () => {
+  w.fake.reset();
+  w.fake.configure({ faults: [{ method: "POST", path: "/batches$", status: 502, times: 1 }] });
+  const r = await w.api("POST", "/v1/batches", { body: { requests: requests(2) } });
+  assert.equal(r.status, 502, r.text);
+  assert.equal(r.json.error.upstreamStatus, 502);
+  const creates = w.fake.requests.filter((q) => q.method === "POST" && /\/batches$/.test(q.path));
+  assert.equal(creates.length, 1);
+  // A 429 says upstream refused the call, so that one is retried.
+  w.fake.reset();
+  w.fake.configure({ faults: [{ method: "POST", path: "/batches$", status: 429, headers: { "retry-after-ms": "10" }, times: 1 }] });
+  const ok = await w.api("POST", "/v1/batches", { body: { requests: requests(2) } });
+  assert.equal(ok.status, 202, ok.text);
+  assert.equal(w.fake.requests.filter((q) => q.method === "POST" && /\/batches$/.test(q.path)).length, 2);
+});

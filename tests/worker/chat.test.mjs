@@ -185,3 +185,15 @@ test("Anthropic errors keep Anthropic's prefix and status", async () => {
   assert.match(errorMessage(r), /^Anthropic chat error: 529 .*overloaded/i);
   assert.equal(chats("/messages").length, 3, "529 is retried");
 });
+
+test("an LLM_PROVIDER the gateway does not know is a 503 naming the var, not a 500", async () => {
+  const o = await startWorker({ vars: { LLM_PROVIDER: "cohere" } });
+  try {
+    const r = await o.api("POST", "/v1/chat", { body: { messages: [{ role: "user", content: "json" }] } });
+    assert.equal(r.status, 503, r.text);
+    assert.equal(r.json.error.type, "not_configured");
+    assert.match(r.json.error.message, /LLM_PROVIDER "cohere"/);
+  } finally {
+    await o.close();
+  }
+});

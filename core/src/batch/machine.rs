@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "api", rename_all = "snake_case")]
 pub enum BatchKind {
+    #[serde(rename = "openai")]
     OpenAI { endpoint: BatchEndpoint },
     Anthropic,
 }

@@ -2,7 +2,7 @@
 //! log lines, and [`BatchDriver::run`], the loop behind the npm package's `chatBatch`. The
 //! Worker's cron calls the same `poll` and `take_line`, one step per run.
 
-use super::{read_json, send, CallOptions};
+use super::{read_json, send, send_once, CallOptions};
 use crate::batch::{
     Action, BatchJob, ItemKind, ItemLine, LineProblem, LineSplitter, Outcome, PollNote, PollReport,
     PollResult, ResultSet,
@@ -49,7 +49,7 @@ impl<'a, H: Host> BatchDriver<'a, H> {
         if let Action::Create { input_file_id } = job.next_action(self.host.now_ms()) {
             let op = self.op(Operation::BatchCreate);
             let request = self.api.create_request(input_file_id, input)?;
-            let response = send(self.host, &request, op, self.opts).await?;
+            let response = send_once(self.host, &request, op, self.opts).await?;
             let snapshot = self
                 .api
                 .parse_snapshot(read_json(response, op).await?)

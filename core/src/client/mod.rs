@@ -8,7 +8,7 @@ pub mod embed;
 pub mod health;
 mod send;
 
-pub use send::{read_json, send, CallOptions};
+pub use send::{read_json, send, send_once, CallOptions};
 
 #[cfg(test)]
 pub(crate) mod fake_host;

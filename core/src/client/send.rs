@@ -22,6 +22,28 @@ pub async fn send<H: Host>(
     op: Op,
     opts: CallOptions,
 ) -> Result<H::Response, Error> {
+    send_retrying_if(host, request, op, opts, Error::is_retryable).await
+}
+
+/// [`send`] for a call that must not happen twice (creating a batch): only an answer that
+/// says upstream refused it (429) is retried. After a timeout, a dropped connection or a 5xx
+/// the call may have gone through, and a retry could start a second, billed batch.
+pub async fn send_once<H: Host>(
+    host: &H,
+    request: &HttpRequest,
+    op: Op,
+    opts: CallOptions,
+) -> Result<H::Response, Error> {
+    send_retrying_if(host, request, op, opts, |e| e.status() == Some(429)).await
+}
+
+async fn send_retrying_if<H: Host>(
+    host: &H,
+    request: &HttpRequest,
+    op: Op,
+    opts: CallOptions,
+    retryable: fn(&Error) -> bool,
+) -> Result<H::Response, Error> {
     let mut attempt = 0;
     loop {
         let error = match host.fetch(request, opts.timeout_ms).await {
@@ -34,7 +56,7 @@ pub async fn send<H: Host>(
             },
         };
         attempt += 1;
-        if attempt > opts.retry.max_retries || !error.is_retryable() {
+        if attempt > opts.retry.max_retries || !retryable(&error) {
             return Err(error);
         }
         let delay_ms = opts
@@ -122,6 +144,21 @@ mod tests {
         let sleeps = host.sleeps();
         assert_eq!(sleeps[0], 1500.0);
         assert!((750.0..=1000.0).contains(&sleeps[1]), "{sleeps:?}");
+    }
+
+    #[test]
+    fn a_call_that_must_not_repeat_is_retried_only_when_refused() {
+        let opts = CallOptions {
+            retry: RetryPolicy { max_retries: 3 },
+            timeout_ms: None,
+        };
+        let host = FakeHost::new(vec![Reply::status(429, ""), Reply::status(200, "{}")]);
+        assert!(block_on(send_once(&host, &req(), OP, opts)).is_ok());
+        for reply in [Reply::status(502, ""), Reply::network("socket hang up"), Reply::Timeout] {
+            let host = FakeHost::new(vec![reply]);
+            assert!(block_on(send_once(&host, &req(), OP, opts)).is_err());
+            assert_eq!(host.sent().len(), 1);
+        }
     }
 
     #[test]
