@@ -8,9 +8,14 @@ use worker::Request;
 
 pub const MIB: usize = 1024 * 1024;
 
+/// The 413 for a body over `limit` bytes.
+pub fn too_large(limit: usize) -> ApiError {
+    ApiError::new(413, "payload_too_large", format!("request body is larger than {} MiB", limit / MIB))
+}
+
 /// The body as text, refusing more than `limit` bytes.
 pub async fn read_text(req: &mut Request, limit: usize) -> Result<String, ApiError> {
-    let too_large = || ApiError::new(413, "payload_too_large", format!("request body is larger than {} MiB", limit / MIB));
+    let too_large = || too_large(limit);
     let declared = req.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
@@ -41,24 +46,41 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
         });
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return ApiError::field("body", format!("is not valid JSON ({inner})"));
-        }
-        let message = strip_position(&inner.to_string());
-        // "missing field `x`" is reported at the parent; name the field itself.
-        if let Some(name) = message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
-            let field = if path == "." { name.to_string() } else { format!("{path}.{name}") };
-            return ApiError::field(&field, "is required");
-        }
-        let field = if path == "." { "body".to_string() } else { path };
-        ApiError::field(&field, message)
-    })?;
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| path_error(e, ""))?;
     // Without this, `{…}garbage` would pass: serde stops after the first value.
     de.end().map_err(|e| ApiError::field("body", format!("is not valid JSON ({e})")))?;
     Ok(value)
+}
+
+/// Parses one value found at `field` of a body read piece by piece (a batch request,
+/// `requests[7]`), naming the offending field inside it.
+pub fn parse_at<T: DeserializeOwned>(json: &[u8], field: &str) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| path_error(e, field))?;
+    de.end().map_err(|e| ApiError::field(field, format!("is not valid JSON ({e})")))?;
+    Ok(value)
+}
+
+/// A serde error as a 400 naming the field: `prefix` is where the value sits in the body.
+fn path_error(e: serde_path_to_error::Error<serde_json::Error>, prefix: &str) -> ApiError {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    let join = |inner_path: &str| match (prefix, inner_path) {
+        ("", ".") => "body".to_string(),
+        ("", p) => p.to_string(),
+        (pre, ".") => pre.to_string(),
+        (pre, p) => format!("{pre}.{p}"),
+    };
+    if inner.is_syntax() || inner.is_eof() {
+        return ApiError::field(&join("."), format!("is not valid JSON ({inner})"));
+    }
+    let message = strip_position(&inner.to_string());
+    // "missing field `x`" is reported at the parent; name the field itself.
+    if let Some(name) = message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
+        let field = if path == "." { join(name) } else { join(&format!("{path}.{name}")) };
+        return ApiError::field(&field, "is required");
+    }
+    ApiError::field(&join(&path), message)
 }
 
 /// serde_json appends " at line L column C"; the field path says more.
@@ -85,6 +107,15 @@ mod tests {
 
     fn message(text: &str) -> String {
         parse::<Chat>(text).unwrap_err().message
+    }
+
+    #[test]
+    fn values_read_piece_by_piece_name_their_place_in_the_body() {
+        let e = |json: &str| parse_at::<Message>(json.as_bytes(), "requests[3]").unwrap_err().message;
+        assert_eq!(e(r#"{"role": "user"}"#), "requests[3].content: is required");
+        assert!(e(r#"{"role": "robot", "content": ""}"#).starts_with("requests[3].role: unknown variant `robot`"));
+        assert!(e(r#"{"role": "user", "content": 5}"#).starts_with("requests[3].content: invalid type"));
+        assert!(parse_at::<Message>(br#"{"role":"user","content":"x"}"#, "requests[0]").is_ok());
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod body;
 mod collect;
 mod config;
 mod cron;
+mod input_stream;
 mod log;
 mod routes;
 mod store;

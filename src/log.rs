@@ -118,6 +118,11 @@ impl WorkerHost {
         let clock_offset_ms = now_ms - host.js.now_ms();
         WorkerHost { clock_offset_ms, ..host }
     }
+
+    /// The JavaScript host underneath, for calls the core cannot describe (a streamed body).
+    pub fn js(&self) -> &JsHost {
+        &self.js
+    }
 }
 
 impl Host for WorkerHost {

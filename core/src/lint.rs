@@ -61,20 +61,45 @@ pub fn lint_messages(provider: Provider, messages: &[Message], field: &str) -> R
 /// Checks a whole batch: count, ids (present, unique, valid for the provider) and every
 /// conversation. `encoded_bytes` is the size of what will be uploaded.
 pub fn lint_batch(provider: Provider, requests: &[BatchChatRequest], encoded_bytes: usize) -> Result<(), LintError> {
-    let Some(limits) = batch_limits(provider) else {
-        return Err(err("provider", format!("{} has no Batch API", provider.id())));
-    };
-    if requests.is_empty() {
-        return Err(err("requests", "must contain at least one request"));
+    let mut linter = BatchLinter::new(provider)?;
+    let max = linter.limits.max_requests;
+    if requests.len() > max {
+        return Err(err("requests", format!("has {} requests; {provider} batches take at most {max}", requests.len())));
     }
-    if requests.len() > limits.max_requests {
-        return Err(err("requests", format!("has {} requests; {provider} batches take at most {}", requests.len(), limits.max_requests)));
-    }
-    if encoded_bytes > limits.max_bytes {
-        return Err(err("requests", format!("encode to {encoded_bytes} bytes; {provider} batches take at most {}", limits.max_bytes)));
-    }
-    let mut seen = HashSet::with_capacity(requests.len());
     for (i, r) in requests.iter().enumerate() {
+        linter.check(i, r, 0)?;
+    }
+    linter.check_bytes(encoded_bytes)?;
+    linter.finish()
+}
+
+/// [`lint_batch`] one request at a time, for a batch that streams through (the Worker never
+/// holds a large batch whole). Memory: the ids seen so far.
+pub struct BatchLinter {
+    provider: Provider,
+    limits: BatchLimits,
+    seen: HashSet<String>,
+    bytes: usize,
+}
+
+impl BatchLinter {
+    /// A linter for `provider`'s Batch API (an error if it has none).
+    pub fn new(provider: Provider) -> Result<Self, LintError> {
+        let limits = batch_limits(provider).ok_or_else(|| err("provider", format!("{} has no Batch API", provider.id())))?;
+        Ok(BatchLinter { provider, limits, seen: HashSet::new(), bytes: 0 })
+    }
+
+    /// Requests checked so far.
+    pub fn count(&self) -> usize {
+        self.seen.len()
+    }
+
+    /// Checks request `i`, which encodes to `encoded_bytes` of upload.
+    pub fn check(&mut self, i: usize, r: &BatchChatRequest, encoded_bytes: usize) -> Result<(), LintError> {
+        let provider = self.provider;
+        if self.seen.len() >= self.limits.max_requests {
+            return Err(err("requests", format!("has more than {} requests; {provider} batches take at most {}", self.limits.max_requests, self.limits.max_requests)));
+        }
         let field = format!("requests[{i}].id");
         match provider {
             Provider::Anthropic if !is_valid_custom_id(&r.id) => {
@@ -86,12 +111,30 @@ pub fn lint_batch(provider: Provider, requests: &[BatchChatRequest], encoded_byt
             }
             _ => {}
         }
-        if !seen.insert(r.id.as_str()) {
+        lint_messages(provider, &r.messages, &format!("requests[{i}].messages"))?;
+        if !self.seen.insert(r.id.clone()) {
             return Err(err(field, format!("{:?} is used by an earlier request; ids must be unique", r.id)));
         }
-        lint_messages(provider, &r.messages, &format!("requests[{i}].messages"))?;
+        self.check_bytes(encoded_bytes)
     }
-    Ok(())
+
+    /// Adds `encoded_bytes` to the upload's size and checks the provider's limit.
+    pub fn check_bytes(&mut self, encoded_bytes: usize) -> Result<(), LintError> {
+        self.bytes += encoded_bytes;
+        if self.bytes > self.limits.max_bytes {
+            let (provider, max) = (self.provider, self.limits.max_bytes);
+            return Err(err("requests", format!("encode to more than {max} bytes; {provider} batches take at most {max}")));
+        }
+        Ok(())
+    }
+
+    /// The batch as a whole: not empty.
+    pub fn finish(&self) -> Result<(), LintError> {
+        if self.seen.is_empty() {
+            return Err(err("requests", "must contain at least one request"));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -124,6 +167,9 @@ mod tests {
     fn limits_hold() {
         let many: Vec<_> = (0..50_001).map(|i| req(&i.to_string(), "json")).collect();
         assert!(lint_batch(Provider::OpenAI, &many, 10).unwrap_err().problem.contains("at most 50000"));
+        let mut linter = BatchLinter::new(Provider::OpenAI).unwrap();
+        linter.check(0, &req("a", "json"), 150_000_000).unwrap();
+        assert_eq!(linter.check(1, &req("b", "json"), 60_000_000).unwrap_err().field, "requests");
         assert!(lint_batch(Provider::OpenAI, &[req("a", "json")], 300_000_000).is_err());
     }
 

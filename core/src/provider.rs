@@ -3,7 +3,7 @@
 
 use crate::anthropic::{self, AnthropicConfig};
 use crate::batch::{BatchKind, BatchSnapshot, ItemLine, LineProblem, ResultFiles};
-use crate::error::{AnswerProblem, Error, Provider};
+use crate::error::{AnswerProblem, Error, Operation, Provider};
 use crate::http::HttpRequest;
 use crate::json_mode::ContentError;
 use crate::message::{BatchChatRequest, BatchEmbeddingRequest, ChatResult, Message};
@@ -154,6 +154,18 @@ pub enum BatchInput<'a> {
     Embeddings(&'a [BatchEmbeddingRequest]),
 }
 
+/// A batch's input sent in pieces; see [`BatchApi::input_stream`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct InputStream {
+    /// What the call is, for its error messages.
+    pub operation: Operation,
+    pub url: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub head: String,
+    pub separator: &'static str,
+    pub tail: String,
+}
+
 /// A Batch API with its credentials: it turns the batch machine's actions into requests
 /// and the answers back into snapshots and result lines.
 #[derive(Clone, Debug, PartialEq)]
@@ -178,6 +190,46 @@ impl BatchApi {
 
     pub fn provider(&self) -> Provider {
         self.kind().provider()
+    }
+
+    /// The call that takes a chat batch's requests, for a host that streams them (the Worker
+    /// never holds a large batch whole): OpenAI's file upload, Anthropic's create. The body is
+    /// `head`, then [`BatchApi::input_item`] of each request joined by `separator`, then
+    /// `tail`. `boundary` frames OpenAI's multipart form.
+    pub fn input_stream(&self, boundary: &str) -> InputStream {
+        match self {
+            BatchApi::OpenAI { cfg, .. } => {
+                let up = openai::files::streamed_upload(cfg, boundary);
+                InputStream {
+                    operation: Operation::FileUpload,
+                    url: up.url,
+                    headers: up.headers,
+                    head: up.head,
+                    separator: "\n",
+                    tail: up.tail,
+                }
+            }
+            BatchApi::Anthropic(cfg) => {
+                let (url, headers) = anthropic::batches::create_target(cfg);
+                InputStream {
+                    operation: Operation::BatchCreate,
+                    url,
+                    headers,
+                    head: anthropic::batches::CREATE_HEAD.into(),
+                    separator: ",",
+                    tail: anthropic::batches::CREATE_TAIL.into(),
+                }
+            }
+        }
+    }
+
+    /// One request's piece of [`BatchApi::input_stream`]: its JSONL line (OpenAI) or its
+    /// `{custom_id, params}` (Anthropic).
+    pub fn input_item(&self, request: &BatchChatRequest) -> String {
+        match self {
+            BatchApi::OpenAI { cfg, .. } => openai::batch_input::chat_line(cfg, request),
+            BatchApi::Anthropic(cfg) => anthropic::batches::create_item(cfg, request),
+        }
     }
 
     /// OpenAI: the input file upload. Anthropic has none.
@@ -312,6 +364,36 @@ mod tests {
             Some(768)
         );
         assert_eq!(known_embedding_dimensions("mystery"), None);
+    }
+
+    #[test]
+    fn a_streamed_input_is_the_whole_input_in_pieces() {
+        use crate::message::{Message, Role};
+        let reqs: Vec<BatchChatRequest> = ["a", "b"]
+            .iter()
+            .map(|id| BatchChatRequest { id: id.to_string(), messages: vec![Message::new(Role::User, "json")] })
+            .collect();
+        let joined = |api: &BatchApi, s: &InputStream| {
+            let items: Vec<String> = reqs.iter().map(|r| api.input_item(r)).collect();
+            format!("{}{}{}", s.head, items.join(s.separator), s.tail)
+        };
+        let claude = BatchApi::Anthropic(AnthropicConfig::new(ApiKey::new("k"), "claude"));
+        let whole = claude.create_request(None, BatchInput::Chat(&reqs)).unwrap();
+        let crate::http::Body::Json(body) = whole.body else { panic!() };
+        let streamed = claude.input_stream("unused");
+        assert_eq!(joined(&claude, &streamed), body);
+        assert_eq!((streamed.url, streamed.headers), (whole.url, whole.headers));
+
+        let openai = BatchApi::OpenAI {
+            cfg: OpenAIConfig::new(ApiKey::new("k"), "gpt-4o"),
+            endpoint: BatchEndpoint::ChatCompletions,
+            dimensions: None,
+        };
+        let Some(HttpRequest { body: crate::http::Body::Multipart(form), .. }) = openai.upload_request(BatchInput::Chat(&reqs)) else { panic!() };
+        let streamed = openai.input_stream("B0UND");
+        let text = joined(&openai, &streamed);
+        let file = text.strip_prefix(streamed.head.as_str()).and_then(|t| t.strip_suffix(streamed.tail.as_str())).unwrap();
+        assert_eq!(file, form.file.content);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use crate::convert::{error_message, to_js};
 use crate::response::JsResponse;
 use crate::timers::{clear_timeout, sleep, timeout_promise};
 use edge_llm_core::host::{FetchError, Host, Level};
-use edge_llm_core::http::{Body, HttpRequest};
+use edge_llm_core::http::{Body, HttpRequest, Method};
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
@@ -103,6 +103,24 @@ impl JsHost {
 
     pub fn logger(&self) -> &Logger {
         &self.logger
+    }
+
+    /// Sends a body the caller streams (a `ReadableStream`) in one attempt: a stream cannot
+    /// be replayed, and the call lasts as long as the caller's source does.
+    pub async fn fetch_streamed(
+        &self,
+        url: &str,
+        headers: &[(&'static str, String)],
+        body: &JsValue,
+    ) -> Result<JsResponse, FetchError> {
+        let head = HttpRequest { method: Method::Post, url: url.into(), headers: headers.to_vec(), body: Body::Empty };
+        let init = JsHost::init(&head, None)?;
+        let network = |e: JsValue| FetchError::Network(error_message(&e));
+        Reflect::set(&init, &"body".into(), body).map_err(network)?;
+        // Node's fetch insists on this for a stream body; workerd ignores it.
+        Reflect::set(&init, &"duplex".into(), &"half".into()).map_err(network)?;
+        let call = self.fetch_fn.call2(&self.this, &JsValue::from_str(url), &init).map_err(network)?;
+        JsFuture::from(Promise::resolve(&call)).await.map(JsResponse::new).map_err(network)
     }
 
     /// The `init` the reference passes: a plain object, headers a plain object, and only

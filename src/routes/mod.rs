@@ -1,6 +1,7 @@
 //! Routing, auth and one log line per request. Handlers return `Result<Response, ApiError>`;
 //! errors become the contract's JSON shape here, scrubbed of secrets.
 
+pub(crate) mod batch_create;
 mod batches;
 mod chat;
 mod health;
@@ -57,7 +58,7 @@ async fn route(req: &mut Request, path: &str, ctx: &Ctx<'_>) -> Result<Response,
         (["v1", "health"], Method::Get) => health::check(req, ctx).await,
         (["v1", "chat"], Method::Post) => chat::chat(req, ctx).await,
         (["v1", "tokens"], Method::Post) => tokens::count(req).await,
-        (["v1", "batches"], Method::Post) => batches::create(req, ctx).await,
+        (["v1", "batches"], Method::Post) => batch_create::create(req, ctx).await,
         (["v1", "batches", id], Method::Get) => batches::status(id, ctx).await,
         (["v1", "batches", id, "results"], Method::Get) => batches::results(id, req, ctx).await,
         (["v1", "batches", id, "cancel"], Method::Post) => batches::cancel(id, ctx).await,

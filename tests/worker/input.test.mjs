@@ -75,7 +75,7 @@ test("tokens: text is required and must be a string", async () => {
 
 test("batches: the batch is linted before anything is sent", async () => {
   await bad("/v1/batches", {}, "requests", /required/);
-  await bad("/v1/batches", { requests: {} }, "requests", /invalid type/);
+  await bad("/v1/batches", { requests: {} }, "requests", /must be an array/);
   await bad("/v1/batches", { requests: [] }, "requests", /at least one/);
   await bad("/v1/batches", { requests: [{ messages: user("json") }] }, "requests[0].id", /required/);
   await bad("/v1/batches", { requests: [{ id: 7, messages: user("json") }] }, "requests[0].id", /invalid type/);

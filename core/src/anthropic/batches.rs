@@ -35,14 +35,28 @@ pub fn check_custom_ids(requests: &[BatchChatRequest]) -> Result<(), Error> {
 }
 
 #[derive(Serialize)]
-struct CreateBody<'a> {
-    requests: Vec<BatchRequest<'a>>,
-}
-
-#[derive(Serialize)]
 struct BatchRequest<'a> {
     custom_id: &'a str,
     params: MessagesBody<'a>,
+}
+
+/// The create body is `{"requests":[` + the items joined by `,` + `]}`; a streamed create
+/// sends those pieces as they are made.
+pub const CREATE_HEAD: &str = "{\"requests\":[";
+pub const CREATE_TAIL: &str = "]}";
+
+/// One request of the create body: `{custom_id, params}`.
+pub fn create_item(cfg: &AnthropicConfig, request: &BatchChatRequest) -> String {
+    let item = BatchRequest {
+        custom_id: &request.id,
+        params: MessagesBody::new(&cfg.model, cfg.max_tokens, &request.messages),
+    };
+    crate::openai::chat::to_json(&item)
+}
+
+/// The create call's URL and headers, for a body streamed in pieces.
+pub fn create_target(cfg: &AnthropicConfig) -> (String, Vec<(&'static str, String)>) {
+    (cfg.url("/messages/batches"), cfg.json_headers())
 }
 
 /// Creates a batch with every request inline; fails before sending if an id is invalid.
@@ -51,16 +65,8 @@ pub fn create_request(
     requests: &[BatchChatRequest],
 ) -> Result<HttpRequest, Error> {
     check_custom_ids(requests)?;
-    let body = CreateBody {
-        requests: requests
-            .iter()
-            .map(|r| BatchRequest {
-                custom_id: &r.id,
-                params: MessagesBody::new(&cfg.model, cfg.max_tokens, &r.messages),
-            })
-            .collect(),
-    };
-    let json = crate::openai::chat::to_json(&body);
+    let items: Vec<String> = requests.iter().map(|r| create_item(cfg, r)).collect();
+    let json = format!("{CREATE_HEAD}{}{CREATE_TAIL}", items.join(","));
     Ok(HttpRequest::post_json(
         cfg.url("/messages/batches"),
         cfg.json_headers(),

@@ -3,6 +3,7 @@
 
 pub mod machine;
 pub mod pages;
+pub mod request_body;
 pub mod results;
 pub mod schedule;
 pub mod status;

@@ -40,32 +40,37 @@ impl<'a, H: Host> BatchDriver<'a, H> {
                 .upload_request(input)
                 .expect("only OpenAI jobs start at Upload");
             let response = send(self.host, &request, op, self.opts).await?;
-            let id = self
-                .api
-                .parse_upload(read_json(response, op).await?)
-                .map_err(|problem| Error::BadAnswer { op, problem })?;
-            job.on_uploaded(id);
+            self.accept(job, read_json(response, op).await?)?;
         }
         if let Action::Create { input_file_id } = job.next_action(self.host.now_ms()) {
             let op = self.op(Operation::BatchCreate);
             let request = self.api.create_request(input_file_id, input)?;
             let response = send_once(self.host, &request, op, self.opts).await?;
-            let snapshot = self
-                .api
-                .parse_snapshot(read_json(response, op).await?)
-                .map_err(|problem| Error::BadAnswer { op, problem })?;
-            if snapshot.id.is_empty() {
-                let problem = AnswerProblem::Unreadable {
-                    detail: "the created batch has no id".into(),
-                };
-                return Err(Error::BadAnswer { op, problem });
+            self.accept(job, read_json(response, op).await?)?;
+        }
+        Ok(())
+    }
+
+    /// Reads the answer to the job's Upload or Create step, however the call was made (the
+    /// Worker streams the input itself; see `BatchApi::input_stream`).
+    pub fn accept(&self, job: &mut BatchJob, body: serde_json::Value) -> Result<(), Error> {
+        match job.next_action(self.host.now_ms()) {
+            Action::Upload => {
+                let op = self.op(Operation::FileUpload);
+                let id = self.api.parse_upload(body).map_err(|problem| Error::BadAnswer { op, problem })?;
+                job.on_uploaded(id);
             }
-            job.on_created(snapshot, self.host.now_ms());
-            self.host.log(
-                Level::Info,
-                "Batch created",
-                json!({"batchId": job.batch_id()}),
-            );
+            Action::Create { .. } => {
+                let op = self.op(Operation::BatchCreate);
+                let snapshot = self.api.parse_snapshot(body).map_err(|problem| Error::BadAnswer { op, problem })?;
+                if snapshot.id.is_empty() {
+                    let problem = AnswerProblem::Unreadable { detail: "the created batch has no id".into() };
+                    return Err(Error::BadAnswer { op, problem });
+                }
+                job.on_created(snapshot, self.host.now_ms());
+                self.host.log(Level::Info, "Batch created", json!({"batchId": job.batch_id()}));
+            }
+            _ => {}
         }
         Ok(())
     }

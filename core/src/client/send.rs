@@ -73,6 +73,16 @@ async fn send_retrying_if<H: Host>(
     }
 }
 
+/// An OK response as it is, anything else as its [`Error::Status`]: for a call the host
+/// made itself (a streamed body cannot be sent twice, so [`send`] cannot make it).
+pub async fn check_status<H: Host>(host: &H, response: H::Response, op: Op) -> Result<H::Response, Error> {
+    if response.head().ok {
+        Ok(response)
+    } else {
+        Err(status_error(host, response, op).await)
+    }
+}
+
 async fn status_error<H: Host>(host: &H, response: H::Response, op: Op) -> Error {
     let head = response.head();
     let retry_after_ms = parse_retry_after(

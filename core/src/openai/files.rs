@@ -26,6 +26,32 @@ pub fn upload_batch_input_request(cfg: &OpenAIConfig, jsonl: String) -> HttpRequ
     }
 }
 
+/// The batch input upload as pieces a host can stream: the multipart framing around the
+/// JSONL, written by hand because a streamed body cannot be a `FormData`. The caller picks
+/// a `boundary` that cannot occur in the content (a long random token).
+pub struct StreamedUpload {
+    pub url: String,
+    pub headers: Vec<(&'static str, String)>,
+    /// Everything before the file's first byte.
+    pub head: String,
+    /// Everything after its last.
+    pub tail: String,
+}
+
+pub fn streamed_upload(cfg: &OpenAIConfig, boundary: &str) -> StreamedUpload {
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{BATCH_INPUT_FILENAME}\"\r\n\
+         Content-Type: application/jsonl\r\n\r\n"
+    );
+    StreamedUpload {
+        url: cfg.url("/files"),
+        headers: vec![cfg.auth_header(), ("Content-Type", format!("multipart/form-data; boundary={boundary}"))],
+        head,
+        tail: format!("\r\n--{boundary}--\r\n"),
+    }
+}
+
 /// Downloads a file's content (a batch's output or error JSONL).
 pub fn content_request(cfg: &OpenAIConfig, file_id: &str) -> HttpRequest {
     cfg.get(&format!("/files/{}/content", path_segment(file_id)))
@@ -63,6 +89,21 @@ mod tests {
         assert_eq!(
             (form.file.field, form.file.filename),
             ("file", "batch-input.jsonl")
+        );
+    }
+
+    #[test]
+    fn the_streamed_upload_frames_the_file_as_multipart() {
+        let cfg = OpenAIConfig::new(ApiKey::new("k"), "gpt-4o");
+        let up = streamed_upload(&cfg, "XyZ");
+        assert_eq!(up.url, "https://api.openai.com/v1/files");
+        assert!(up.headers.contains(&("Content-Type", "multipart/form-data; boundary=XyZ".to_string())));
+        let body = format!("{}{{\"a\":1}}{}", up.head, up.tail);
+        assert_eq!(
+            body,
+            "--XyZ\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n--XyZ\r\n\
+             Content-Disposition: form-data; name=\"file\"; filename=\"batch-input.jsonl\"\r\n\
+             Content-Type: application/jsonl\r\n\r\n{\"a\":1}\r\n--XyZ--\r\n"
         );
     }
 
