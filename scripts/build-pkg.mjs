@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Builds the npm package into pkg/: the wasm (release), its wasm-bindgen glue (--target web,
-// one .wasm for every host), and three tiny entries:
+// Builds the npm package into pkg/: two wasm modules (release) — the token counter and the
+// providers, see npm/js/surface.js — their wasm-bindgen glue (--target web, one .wasm for
+// every host), and three tiny entries:
 //   index.node.js     Node/Deno/Bun: instantiates synchronously, no init call needed
 //   index.workerd.js  Cloudflare Workers: the .wasm imported as a module (workerd forbids
 //                     compiling wasm from bytes at run time)
@@ -17,32 +18,59 @@ const pkg = join(root, "pkg");
 const js = join(root, "npm", "js");
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: "inherit" });
 
-run("cargo", ["build", "--release", "--locked", "-p", "edge-llm-npm", "--target", "wasm32-unknown-unknown"]);
+run("cargo", ["build", "--release", "--locked", "-p", "edge-llm-npm", "-p", "edge-llm-npm-tokens", "--target", "wasm32-unknown-unknown"]);
 rmSync(pkg, { recursive: true, force: true });
 mkdirSync(pkg);
-const wasmIn = join(root, "target", "wasm32-unknown-unknown", "release", "edge_llm_npm.wasm");
-run("wasm-bindgen", ["--target", "web", "--no-typescript", "--out-dir", pkg, "--out-name", "edge_llm", wasmIn]);
+const release = join(root, "target", "wasm32-unknown-unknown", "release");
+const bindgen = (crate, name) => run("wasm-bindgen", ["--target", "web", "--no-typescript", "--out-dir", pkg, "--out-name", name, join(release, `${crate}.wasm`)]);
+bindgen("edge_llm_npm", "edge_llm");
+bindgen("edge_llm_npm_tokens", "edge_llm_tokens");
 
+// Every entry exports the same names, from surface.js (see there why two modules).
 const names = PUBLIC_EXPORTS.join(",\n  ");
-const entry = (preamble) => `${preamble}\nexport {\n  ${names},\n} from "./edge_llm.js";\n`;
+const entry = (preamble) =>
+  `${preamble}\nexport const {\n  ${names},\n} = api;\n`;
+const imports = `import * as providers from "./edge_llm.js";\nimport * as tokens from "./edge_llm_tokens.js";\nimport { surface } from "./surface.js";\n`;
 writeFileSync(
   join(pkg, "index.node.js"),
   entry(
-    `// Node, Deno, Bun: the module is compiled and instantiated on import; no init call.\n` +
-      `import { readFileSync } from "node:fs";\nimport { initSync } from "./edge_llm.js";\n\n` +
-      `initSync({ module: readFileSync(new URL("./edge_llm_bg.wasm", import.meta.url)) });\n`,
+    `// Node, Deno, Bun: no init call. The token module is instantiated on import, the provider\n` +
+      `// module on first use of a class or function.\n` +
+      `import { readFileSync } from "node:fs";\n${imports}\n` +
+      `const file = (name) => readFileSync(new URL(name, import.meta.url));\n` +
+      `tokens.initSync({ module: file("./edge_llm_tokens_bg.wasm") });\n` +
+      `const api = surface({\n  tokens: () => {},\n  providers: () => providers.initSync({ module: file("./edge_llm_bg.wasm") }),\n});\n`,
   ),
 );
 writeFileSync(
   join(pkg, "index.workerd.js"),
   entry(
-    `// Cloudflare Workers: wrangler bundles the .wasm as a compiled module.\n` +
-      `import wasmModule from "./edge_llm_bg.wasm";\nimport { initSync } from "./edge_llm.js";\n\n` +
-      `initSync({ module: wasmModule });\n`,
+    `// Cloudflare Workers: wrangler bundles each .wasm as a compiled module (workerd forbids\n` +
+      `// compiling wasm from bytes at run time).\n` +
+      `import tokensModule from "./edge_llm_tokens_bg.wasm";\nimport providersModule from "./edge_llm_bg.wasm";\n${imports}\n` +
+      `tokens.initSync({ module: tokensModule });\n` +
+      `const api = surface({\n  tokens: () => {},\n  providers: () => providers.initSync({ module: providersModule }),\n});\n`,
   ),
 );
-writeFileSync(join(pkg, "web.js"), entry(`// Browsers: \`await init()\` before using anything.\nexport { default, initSync } from "./edge_llm.js";`));
-for (const file of ["package.json", "edge-llm.d.ts", "web.d.ts", "README.md"]) {
+writeFileSync(
+  join(pkg, "web.js"),
+  entry(
+    `// Browsers: \`await init()\` first; it fetches both wasm modules next to this file.\n${imports}\n` +
+      `let initialized = false;\n` +
+      `/** Loads both modules; \`options.tokens\` / \`options.providers\` override where from. */\n` +
+      `export default async function init(options = {}) {\n` +
+      `  await Promise.all([tokens.default(options.tokens), providers.default(options.providers)]);\n` +
+      `  initialized = true;\n}\n` +
+      `/** The same from bytes or compiled modules you already have: \`{ tokens, providers }\`. */\n` +
+      `export function initSync({ tokens: tokensModule, providers: providersModule }) {\n` +
+      `  tokens.initSync({ module: tokensModule });\n` +
+      `  providers.initSync({ module: providersModule });\n` +
+      `  initialized = true;\n}\n` +
+      `const notYet = () => {\n  if (!initialized) throw new Error("edge-llm/web: call \`await init()\` before using the package");\n};\n` +
+      `const api = surface({ tokens: notYet, providers: notYet });\n`,
+  ),
+);
+for (const file of ["package.json", "edge-llm.d.ts", "web.d.ts", "README.md", "surface.js"]) {
   copyFileSync(join(js, file), join(pkg, file));
 }
 
@@ -55,8 +83,12 @@ symlinkSync("../pkg", join(root, "node_modules", "edge-llm"), "dir");
 const www = join(root, "www", "pkg");
 rmSync(www, { recursive: true, force: true });
 mkdirSync(www, { recursive: true });
-for (const file of ["web.js", "edge_llm.js", "edge_llm_bg.wasm"]) copyFileSync(join(pkg, file), join(www, file));
+for (const file of ["web.js", "surface.js", "edge_llm.js", "edge_llm_bg.wasm", "edge_llm_tokens.js", "edge_llm_tokens_bg.wasm"]) {
+  copyFileSync(join(pkg, file), join(www, file));
+}
 
-const wasm = readFileSync(join(pkg, "edge_llm_bg.wasm"));
 const kb = (n) => `${(n / 1024).toFixed(0)} KiB`;
-console.log(`pkg/edge_llm_bg.wasm: ${kb(statSync(join(pkg, "edge_llm_bg.wasm")).size)} raw, ${kb(gzipSync(wasm, { level: 9 }).length)} gzip`);
+for (const file of ["edge_llm_tokens_bg.wasm", "edge_llm_bg.wasm"]) {
+  const wasm = readFileSync(join(pkg, file));
+  console.log(`pkg/${file}: ${kb(statSync(join(pkg, file)).size)} raw, ${kb(gzipSync(wasm, { level: 9 }).length)} gzip`);
+}

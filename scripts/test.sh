@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "core and tokens: native unit tests"
+step "core, tokens and the Worker's pure parts: native unit tests"
+# The token-count equivalence test reads the 5 MB bench corpus; build it (about a second).
+node benches/corpus/make-corpus.mjs
 cargo test --locked
 
 step "js-host: the wasm adapter under wasm-bindgen-test (Node)"
@@ -16,9 +18,9 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 step "npm package: build pkg/"
 node scripts/build-pkg.mjs
 
-step "JavaScript suites on Node $(node --version): fake provider, package, specs"
+step "JavaScript suites on Node $(node --version): fake provider, package, specs, token counts"
 # Two test files at a time (Node 20's default is one less than the CPU count).
-node --test --test-reporter=spec --test-concurrency=2 tests/support/fake-provider/tests/ tests/npm/ tests/spec/
+node --test --test-reporter=spec --test-concurrency=2 tests/support/fake-provider/tests/ tests/npm/ tests/spec/ tests/tokens/
 
 step "npm package in workerd: a JavaScript Worker bundled by wrangler, run in Miniflare (Node $("$NODE22" --version))"
 "$NODE22" --test --test-reporter=spec "tests/npm-workerd/*.test.mjs"

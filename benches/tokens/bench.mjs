@@ -19,7 +19,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 
@@ -73,8 +73,9 @@ if (args[0] === "--child") {
     globalThis.gc?.();
     const usage = process.memoryUsage();
     if (name === "edge-llm") {
-      // The package's glue hands back the live instance's exports, memory included.
-      const glue = await import(pathToFileURL(join(dirname(edgeModule), "edge_llm.js")).href);
+      // The token module's glue hands back the live instance's exports, memory included
+      // (the provider module is not loaded by counting).
+      const glue = await import(pathToFileURL(join(dirname(edgeModule), "edge_llm_tokens.js")).href);
       usage.wasmMemory = glue.initSync?.().memory?.buffer.byteLength;
     }
     console.log(JSON.stringify(usage));
@@ -181,7 +182,8 @@ for (const [encoding, byName] of Object.entries(results)) {
   }
 }
 
-const wasmPath = join(dirname(edgeModule), "edge_llm_bg.wasm");
+// The package's two wasm modules: counting loads only the first.
+const wasmFiles = ["edge_llm_tokens_bg.wasm", "edge_llm_bg.wasm"].map((f) => join(dirname(edgeModule), f));
 const memory = {};
 for (const name of Object.keys(TOKENIZERS)) memory[name] = child("memory", name, "o200k_base");
 console.log("\nmemory after both vocabularies have counted (MB; process.memoryUsage(), where a wasm memory counts as external):\n");
@@ -191,9 +193,9 @@ for (const [name, m] of Object.entries(memory)) {
   const mb = (x) => (x === undefined ? "–" : fmt(x / 1e6));
   console.log(`| ${name} | ${mb(m.rss)} | ${mb(m.heapUsed)} | ${mb(m.external)} | ${mb(m.wasmMemory)} |`);
 }
-if (existsSync(wasmPath)) {
-  const wasm = readFileSync(wasmPath);
-  console.log(`\nedge-llm package wasm: ${fmt(statSync(wasmPath).size / 1e6, 2)} MB raw, ${fmt(gzipSync(wasm, { level: 9 }).length / 1e6, 2)} MB gzip`);
+for (const path of wasmFiles.filter(existsSync)) {
+  const wasm = readFileSync(path);
+  console.log(`edge-llm ${basename(path)}: ${fmt(statSync(path).size / 1e6, 2)} MB raw, ${fmt(gzipSync(wasm, { level: 9 }).length / 1e6, 2)} MB gzip`);
 }
 console.log("\ngoals:");
 for (const [what, ok, detail] of goals) console.log(`  ${ok ? "PASS" : "FAIL"}  ${what} (${detail})`);

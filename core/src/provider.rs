@@ -106,6 +106,15 @@ impl EmbeddingProvider {
         }
     }
 
+    /// The encoding `countTokens` uses: the model's own for OpenAI, an o200k_base estimate
+    /// for Ollama.
+    pub fn encoding(&self) -> Encoding {
+        match self {
+            EmbeddingProvider::OpenAI { cfg, .. } => Encoding::for_model(&cfg.model),
+            EmbeddingProvider::Ollama(_) => Encoding::O200kBase,
+        }
+    }
+
     /// Most inputs one call may carry.
     pub fn max_inputs_per_call(&self) -> usize {
         match self {

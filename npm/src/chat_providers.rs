@@ -85,10 +85,12 @@ macro_rules! chat_methods {
                 self.core.provider.max_context_tokens()
             }
 
-            /// Tokens in `text` (OpenAI: the model's encoding; others: an o200k_base estimate).
-            #[wasm_bindgen(js_name = countTokens)]
-            pub fn count_tokens(&self, text: &str) -> usize {
-                self.core.provider.encoding().count(text)
+            /// The encoding `countTokens` counts with (OpenAI: the model's; others: an
+            /// o200k_base estimate). `countTokens` itself lives in the token module
+            /// (npm/js/surface.js), so this module carries no vocabulary.
+            #[wasm_bindgen(getter, js_name = tokenEncoding)]
+            pub fn token_encoding(&self) -> String {
+                self.core.provider.encoding().name().to_string()
             }
 
             /// One JSON-mode chat call.

@@ -8,7 +8,6 @@ use edge_llm_core::openai::batches::BatchEndpoint;
 use edge_llm_core::provider::{known_embedding_dimensions, BatchApi, EmbeddingProvider};
 use edge_llm_core::{ollama, openai};
 use edge_llm_js_host::{from_js, js_error, to_js, JsHost};
-use edge_llm_tokens::Encoding;
 use js_sys::Promise;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -36,13 +35,6 @@ impl EmbeddingCore {
                 .map_err(|e| js_error(&format!("texts must be an array of strings: {e}")))?;
             core.embed_texts(&texts).await.map(|v| to_js(&v))
         })
-    }
-
-    fn count_tokens(&self, text: &str) -> usize {
-        match &self.provider {
-            EmbeddingProvider::OpenAI { cfg, .. } => Encoding::for_model(&cfg.model).count(text),
-            EmbeddingProvider::Ollama(_) => Encoding::O200kBase.count(text),
-        }
     }
 }
 
@@ -91,10 +83,10 @@ macro_rules! embedding_methods {
                 self.core.embed(texts)
             }
 
-            /// Tokens in `text` for the embedding model.
-            #[wasm_bindgen(js_name = countTokens)]
-            pub fn count_tokens(&self, text: &str) -> usize {
-                self.core.count_tokens(text)
+            /// The encoding `countTokens` counts with (see the chat classes).
+            #[wasm_bindgen(getter, js_name = tokenEncoding)]
+            pub fn token_encoding(&self) -> String {
+                self.core.provider.encoding().name().to_string()
             }
         }
     };

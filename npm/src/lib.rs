@@ -11,4 +11,3 @@ mod embedding_providers;
 mod factory;
 mod health;
 mod options;
-mod tokens;

@@ -36,7 +36,7 @@ function bundleWithWrangler() {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const files = readdirSync(out);
-  return { out, files, js: readFileSync(join(out, "worker.js"), "utf8"), wasm: files.find((f) => f.endsWith(".wasm")) };
+  return { out, files, js: readFileSync(join(out, "worker.js"), "utf8"), wasm: files.filter((f) => f.endsWith(".wasm")) };
 }
 
 before(async () => {
@@ -46,7 +46,7 @@ before(async () => {
     convertV4MiniflareOptions({
       modules: [
         { type: "ESModule", path: join(bundle.out, "worker.js"), contents: bundle.js },
-        { type: "CompiledWasm", path: join(bundle.out, bundle.wasm), contents: readFileSync(join(bundle.out, bundle.wasm)) },
+        ...bundle.wasm.map((file) => ({ type: "CompiledWasm", path: join(bundle.out, file), contents: readFileSync(join(bundle.out, file)) })),
       ],
       modulesRoot: bundle.out,
       compatibilityDate: "2025-11-01",
@@ -62,11 +62,13 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test("wrangler bundles the package's workerd entry: the .wasm is a module import, no Node APIs", () => {
-  assert.ok(bundle.wasm, `no .wasm in ${bundle.files}`);
+test("wrangler bundles the package's workerd entry: each .wasm is a module import, no Node APIs", () => {
+  assert.equal(bundle.wasm.length, 2, `the token and provider modules in ${bundle.files}`);
   assert.match(bundle.js, /\/\/ .*pkg\/index\.workerd\.js/);
   assert.doesNotMatch(bundle.js, /pkg\/index\.node\.js/);
-  assert.match(bundle.js, new RegExp(`import \\w+ from "\\./${bundle.wasm.replace(/\./g, "\\.")}";`));
+  for (const wasm of bundle.wasm) {
+    assert.match(bundle.js, new RegExp(`import \\w+ from "\\./${wasm.replace(/\./g, "\\.")}";`));
+  }
   assert.doesNotMatch(bundle.js, /from "node:fs"|readFileSync/);
 });
 

@@ -24,20 +24,38 @@ test("`edge-llm` resolves to the Node entry, which exports exactly the public na
   for (const name of PUBLIC_EXPORTS) assert.equal(typeof edge[name], "function", name);
 });
 
-test("the web entry exports the same names plus init/initSync, and works after initSync", async () => {
+test("the web entry exports the same names plus init/initSync, says to init first, and works after initSync", async () => {
   const web = await import(join(pkg, "web.js"));
   assert.deepEqual(sorted(Object.keys(web)), sorted([...PUBLIC_EXPORTS, "default", "initSync"]));
-  web.initSync({ module: readFileSync(join(pkg, "edge_llm_bg.wasm")) });
+  assert.throws(() => web.countTokens("hello"), /call `await init\(\)` before using the package/);
+  assert.throws(() => new web.OpenAIChatProvider({ apiKey: "k", model: "gpt-4o" }), /call `await init\(\)`/);
+  web.initSync({ tokens: readFileSync(join(pkg, "edge_llm_tokens_bg.wasm")), providers: readFileSync(join(pkg, "edge_llm_bg.wasm")) });
   assert.equal(web.countTokens("hello world"), 2);
+  assert.equal(new web.OpenAIChatProvider({ apiKey: "k", model: "gpt-4" }).countTokens("hello world"), 2);
 });
 
-test("the workerd entry imports the .wasm as a module and re-exports the same names", () => {
+test("the workerd entry imports both .wasm files as modules and exports the same names", () => {
   const text = readFileSync(join(pkg, "index.workerd.js"), "utf8");
   assert.match(text, /^import \w+ from "\.\/edge_llm_bg\.wasm";$/m);
+  assert.match(text, /^import \w+ from "\.\/edge_llm_tokens_bg\.wasm";$/m);
   assert.doesNotMatch(text, /readFileSync|fetch\(|WebAssembly\.compile|node:/);
-  const exported = /export \{([^}]*)\} from "\.\/edge_llm\.js"/.exec(text);
-  assert.ok(exported, "no re-export");
+  const exported = /export const \{([^}]*)\} = api;/.exec(text);
+  assert.ok(exported, "no exports");
   assert.deepEqual(sorted(exported[1].split(",").map((s) => s.trim()).filter(Boolean)), sorted(PUBLIC_EXPORTS));
+});
+
+test("counting needs only the token module: the provider module loads on first use", async () => {
+  const code = `
+    const m = await import(${JSON.stringify(join(pkg, "index.node.js"))});
+    const providers = await import(${JSON.stringify(join(pkg, "edge_llm.js"))});
+    const before = (() => { try { providers.initSync(); return "loaded"; } catch { return "not loaded"; } })();
+    m.countTokens("hi");
+    const counted = (() => { try { providers.initSync(); return "loaded"; } catch { return "not loaded"; } })();
+    const p = new m.OpenAIChatProvider({ apiKey: "k", model: "gpt-4o" });
+    const factory = new m.ServiceFactory({ llm: { provider: "openai", url: "", model: "gpt-4", apiKey: "k" } }).createLLMProvider();
+    console.log(JSON.stringify([before, counted, p.countTokens("hello world"), factory instanceof m.OpenAIChatProvider, factory.countTokens("hello world")]));`;
+  const out = execFileSync(process.execPath, ["--input-type=module", "-e", code], { encoding: "utf8" });
+  assert.deepEqual(JSON.parse(out), ["not loaded", "not loaded", 2, true, 2]);
 });
 
 test("package.json: ESM, conditions in the right order, every referenced file exists", () => {
