@@ -18,7 +18,13 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: u16, kind: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, kind, message: message.into(), upstream_status: None, allow: None }
+        ApiError {
+            status,
+            kind,
+            message: message.into(),
+            upstream_status: None,
+            allow: None,
+        }
     }
 
     /// A 400 that names the field.
@@ -31,7 +37,14 @@ impl ApiError {
     }
 
     pub fn method_not_allowed(allow: &'static str) -> Self {
-        ApiError { allow: Some(allow), ..ApiError::new(405, "method_not_allowed", format!("this route only accepts {allow}")) }
+        ApiError {
+            allow: Some(allow),
+            ..ApiError::new(
+                405,
+                "method_not_allowed",
+                format!("this route only accepts {allow}"),
+            )
+        }
     }
 
     pub fn conflict(message: impl Into<String>) -> Self {
@@ -53,7 +66,10 @@ impl ApiError {
         match error {
             Error::Timeout { .. } => ApiError::new(504, "upstream_timeout", error.to_string()),
             Error::InvalidInput { .. } => ApiError::new(400, "invalid_request", error.to_string()),
-            _ => ApiError { upstream_status: error.status(), ..ApiError::new(502, "upstream_error", error.to_string()) },
+            _ => ApiError {
+                upstream_status: error.status(),
+                ..ApiError::new(502, "upstream_error", error.to_string())
+            },
         }
     }
 
@@ -63,7 +79,9 @@ impl ApiError {
         if let Some(status) = self.upstream_status {
             error["upstreamStatus"] = status.into();
         }
-        let mut response = Response::from_json(&json!({ "error": error })).expect("plain JSON always serialises").with_status(self.status);
+        let mut response = Response::from_json(&json!({ "error": error }))
+            .expect("plain JSON always serialises")
+            .with_status(self.status);
         if let Some(allow) = self.allow {
             let _ = response.headers_mut().set("allow", allow);
         }

@@ -12,12 +12,19 @@ pub fn check(header: Option<&str>, token: Option<&str>) -> Result<(), ApiError> 
         ));
     };
     let Some(header) = header else {
-        return Err(unauthorized("missing Authorization header; send `Authorization: Bearer <token>`"));
+        return Err(unauthorized(
+            "missing Authorization header; send `Authorization: Bearer <token>`",
+        ));
     };
     // Scheme names are case-insensitive (RFC 9110 §11.1): `bearer x` is the Bearer scheme.
-    let presented = header.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map(|(_, token)| token);
+    let presented = header
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token);
     let Some(presented) = presented else {
-        return Err(unauthorized("only the Bearer scheme is accepted: `Authorization: Bearer <token>`"));
+        return Err(unauthorized(
+            "only the Bearer scheme is accepted: `Authorization: Bearer <token>`",
+        ));
     };
     if constant_time_eq(presented.trim().as_bytes(), token.as_bytes()) {
         Ok(())
@@ -47,11 +54,31 @@ mod tests {
     #[test]
     fn only_the_right_bearer_token_passes() {
         assert!(check(Some("Bearer s3cret"), Some("s3cret")).is_ok());
-        assert_eq!(check(Some("Bearer nope"), Some("s3cret")).unwrap_err().status, 401);
-        assert_eq!(check(Some("Bearer s3cre"), Some("s3cret")).unwrap_err().status, 401);
-        assert_eq!(check(Some("Basic s3cret"), Some("s3cret")).unwrap_err().status, 401);
+        assert_eq!(
+            check(Some("Bearer nope"), Some("s3cret"))
+                .unwrap_err()
+                .status,
+            401
+        );
+        assert_eq!(
+            check(Some("Bearer s3cre"), Some("s3cret"))
+                .unwrap_err()
+                .status,
+            401
+        );
+        assert_eq!(
+            check(Some("Basic s3cret"), Some("s3cret"))
+                .unwrap_err()
+                .status,
+            401
+        );
         assert!(check(Some("bearer s3cret"), Some("s3cret")).is_ok());
-        assert_eq!(check(Some("Bearers3cret"), Some("s3cret")).unwrap_err().status, 401);
+        assert_eq!(
+            check(Some("Bearers3cret"), Some("s3cret"))
+                .unwrap_err()
+                .status,
+            401
+        );
         assert_eq!(check(None, Some("s3cret")).unwrap_err().status, 401);
         assert_eq!(check(Some("Bearer x"), None).unwrap_err().status, 503);
         assert_eq!(check(Some("Bearer "), Some("")).unwrap_err().status, 503);

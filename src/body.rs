@@ -10,13 +10,22 @@ pub const MIB: usize = 1024 * 1024;
 
 /// The 413 for a body over `limit` bytes.
 pub fn too_large(limit: usize) -> ApiError {
-    ApiError::new(413, "payload_too_large", format!("request body is larger than {} MiB", limit / MIB))
+    ApiError::new(
+        413,
+        "payload_too_large",
+        format!("request body is larger than {} MiB", limit / MIB),
+    )
 }
 
 /// The body as text, refusing more than `limit` bytes.
 pub async fn read_text(req: &mut Request, limit: usize) -> Result<String, ApiError> {
     let too_large = || too_large(limit);
-    let declared = req.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<usize>().ok());
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
@@ -48,7 +57,8 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| path_error(e, ""))?;
     // Without this, `{…}garbage` would pass: serde stops after the first value.
-    de.end().map_err(|e| ApiError::field("body", format!("is not valid JSON ({e})")))?;
+    de.end()
+        .map_err(|e| ApiError::field("body", format!("is not valid JSON ({e})")))?;
     Ok(value)
 }
 
@@ -57,7 +67,8 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
 pub fn parse_at<T: DeserializeOwned>(json: &[u8], field: &str) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(json);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| path_error(e, field))?;
-    de.end().map_err(|e| ApiError::field(field, format!("is not valid JSON ({e})")))?;
+    de.end()
+        .map_err(|e| ApiError::field(field, format!("is not valid JSON ({e})")))?;
     Ok(value)
 }
 
@@ -76,8 +87,15 @@ fn path_error(e: serde_path_to_error::Error<serde_json::Error>, prefix: &str) ->
     }
     let message = strip_position(&inner.to_string());
     // "missing field `x`" is reported at the parent; name the field itself.
-    if let Some(name) = message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
-        let field = if path == "." { join(name) } else { join(&format!("{path}.{name}")) };
+    if let Some(name) = message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.strip_suffix('`'))
+    {
+        let field = if path == "." {
+            join(name)
+        } else {
+            join(&format!("{path}.{name}"))
+        };
         return ApiError::field(&field, "is required");
     }
     ApiError::field(&join(&path), message)
@@ -111,25 +129,46 @@ mod tests {
 
     #[test]
     fn values_read_piece_by_piece_name_their_place_in_the_body() {
-        let e = |json: &str| parse_at::<Message>(json.as_bytes(), "requests[3]").unwrap_err().message;
+        let e = |json: &str| {
+            parse_at::<Message>(json.as_bytes(), "requests[3]")
+                .unwrap_err()
+                .message
+        };
         assert_eq!(e(r#"{"role": "user"}"#), "requests[3].content: is required");
-        assert!(e(r#"{"role": "robot", "content": ""}"#).starts_with("requests[3].role: unknown variant `robot`"));
-        assert!(e(r#"{"role": "user", "content": 5}"#).starts_with("requests[3].content: invalid type"));
+        assert!(e(r#"{"role": "robot", "content": ""}"#)
+            .starts_with("requests[3].role: unknown variant `robot`"));
+        assert!(
+            e(r#"{"role": "user", "content": 5}"#).starts_with("requests[3].content: invalid type")
+        );
         assert!(parse_at::<Message>(br#"{"role":"user","content":"x"}"#, "requests[0]").is_ok());
     }
 
     #[test]
     fn errors_name_the_field() {
         assert_eq!(message("{}"), "messages: is required");
-        assert_eq!(message(r#"{"messages": "hi"}"#), "messages: invalid type: string \"hi\", expected a sequence");
-        assert!(message(r#"{"messages": [{"role": "robot", "content": "x"}]}"#).starts_with("messages[0].role: unknown variant `robot`"));
-        assert_eq!(message(r#"{"messages": [{"role": "user"}]}"#), "messages[0].content: is required");
-        assert!(message(r#"{"messages": [], "modle": "x"}"#).starts_with("modle: unknown field `modle`"));
+        assert_eq!(
+            message(r#"{"messages": "hi"}"#),
+            "messages: invalid type: string \"hi\", expected a sequence"
+        );
+        assert!(
+            message(r#"{"messages": [{"role": "robot", "content": "x"}]}"#)
+                .starts_with("messages[0].role: unknown variant `robot`")
+        );
+        assert_eq!(
+            message(r#"{"messages": [{"role": "user"}]}"#),
+            "messages[0].content: is required"
+        );
+        assert!(message(r#"{"messages": [], "modle": "x"}"#)
+            .starts_with("modle: unknown field `modle`"));
         assert!(message("{not json").starts_with("body: is not valid JSON"));
         assert_eq!(message(" "), "body: is empty; send a JSON object");
-        assert_eq!(message(r#"[[{"role": "user", "content": "x"}]]"#), "body: must be a JSON object");
+        assert_eq!(
+            message(r#"[[{"role": "user", "content": "x"}]]"#),
+            "body: must be a JSON object"
+        );
         assert_eq!(message("null"), "body: must be a JSON object");
         assert!(message("nul").starts_with("body: is not valid JSON"));
-        assert!(message(r#"{"messages": []} {}"#).starts_with("body: is not valid JSON (trailing characters"));
+        assert!(message(r#"{"messages": []} {}"#)
+            .starts_with("body: is not valid JSON (trailing characters"));
     }
 }

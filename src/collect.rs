@@ -26,7 +26,10 @@ use std::collections::HashMap;
 const BUFFER_BYTES: usize = 16 * 1024 * 1024;
 /// Largest fragment: under KV's 25 MiB value limit with room to spare.
 const MAX_FRAGMENT_BYTES: usize = 20 * 1024 * 1024;
-const DOWNLOAD: CallOptions = CallOptions { retry: RetryPolicy { max_retries: 2 }, timeout_ms: Some(120_000) };
+const DOWNLOAD: CallOptions = CallOptions {
+    retry: RetryPolicy { max_retries: 2 },
+    timeout_ms: Some(120_000),
+};
 
 /// Why collecting stopped.
 pub enum CollectError {
@@ -48,39 +51,60 @@ struct Tally {
     fragments: u64,
 }
 
-pub async fn collect(store: &Store, host: &WorkerHost, api: &BatchApi, record: &mut BatchRecord) -> Result<(), CollectError> {
+pub async fn collect(
+    store: &Store,
+    host: &WorkerHost,
+    api: &BatchApi,
+    record: &mut BatchRecord,
+) -> Result<(), CollectError> {
     let started = host.now_ms();
-    let Action::Collect { files, .. } = record.job.next_action(started) else { return Ok(()) };
+    let Action::Collect { files, .. } = record.job.next_action(started) else {
+        return Ok(());
+    };
     let requests = api.result_requests(files);
     let attempt = format!("{:08x}", (js_sys::Math::random() * 4e9) as u32);
     let positions = input_positions(store, record).await?;
     let mut writer = PageWriter::new(record.total, PAGE_ITEMS, BUFFER_BYTES, MAX_FRAGMENT_BYTES);
     let driver = BatchDriver::new(host, api, DOWNLOAD);
     let op = Op::new(api.provider(), Operation::ResultsDownload);
-    let mut tally = Tally { items: 0, unknown_ids: 0, fragments: 0 };
+    let mut tally = Tally {
+        items: 0,
+        unknown_ids: 0,
+        fragments: 0,
+    };
     let mut pending: Vec<Fragment> = vec![];
     for request in requests {
-        let response = send(host, &request, op, DOWNLOAD).await.map_err(CollectError::Upstream)?;
+        let response = send(host, &request, op, DOWNLOAD)
+            .await
+            .map_err(CollectError::Upstream)?;
         let mut splitter = LineSplitter::default();
         let mut take = |line: Result<&str, LineProblem>, pending: &mut Vec<Fragment>| {
-            let Some(item) = driver.take_line(line) else { return };
+            let Some(item) = driver.take_line(line) else {
+                return;
+            };
             let Some(&position) = positions.get(&item.custom_id) else {
                 tally.unknown_ids += 1;
                 return;
             };
             tally.items += 1;
-            let json = serde_json::to_string(&item.result.with_id(item.custom_id)).expect("results are plain JSON");
+            let json = serde_json::to_string(&item.result.with_id(item.custom_id))
+                .expect("results are plain JSON");
             pending.extend(writer.add(position, json));
         };
         match response.chunks() {
             Some(mut reader) => loop {
-                let chunk = reader.next_chunk().await.map_err(|e| CollectError::Upstream(body_error(op, e)))?;
+                let chunk = reader
+                    .next_chunk()
+                    .await
+                    .map_err(|e| CollectError::Upstream(body_error(op, e)))?;
                 let Some(chunk) = chunk else { break };
                 splitter.push(&chunk, |line| take(line, &mut pending));
                 write(store, record, &attempt, &mut pending, &mut tally.fragments).await?;
             },
             None => {
-                let text = read_text(response, op).await.map_err(CollectError::Upstream)?;
+                let text = read_text(response, op)
+                    .await
+                    .map_err(CollectError::Upstream)?;
                 splitter.push(text.as_bytes(), |line| take(line, &mut pending));
             }
         }
@@ -103,20 +127,38 @@ pub async fn collect(store: &Store, host: &WorkerHost, api: &BatchApi, record: &
 }
 
 /// `custom_id` → input position, from the stored id pages.
-async fn input_positions(store: &Store, record: &BatchRecord) -> Result<HashMap<String, u64>, ApiError> {
+async fn input_positions(
+    store: &Store,
+    record: &BatchRecord,
+) -> Result<HashMap<String, u64>, ApiError> {
     let mut positions = HashMap::with_capacity(record.total as usize);
     let pages = record.total.div_ceil(u64::from(PAGE_ITEMS)) as u32;
     for page in 0..pages {
-        for (i, id) in store.ids_page(&record.id, page).await?.into_iter().enumerate() {
-            positions.entry(id).or_insert(u64::from(page) * u64::from(PAGE_ITEMS) + i as u64);
+        for (i, id) in store
+            .ids_page(&record.id, page)
+            .await?
+            .into_iter()
+            .enumerate()
+        {
+            positions
+                .entry(id)
+                .or_insert(u64::from(page) * u64::from(PAGE_ITEMS) + i as u64);
         }
     }
     Ok(positions)
 }
 
-async fn write(store: &Store, record: &BatchRecord, attempt: &str, pending: &mut Vec<Fragment>, count: &mut u64) -> Result<(), ApiError> {
+async fn write(
+    store: &Store,
+    record: &BatchRecord,
+    attempt: &str,
+    pending: &mut Vec<Fragment>,
+    count: &mut u64,
+) -> Result<(), ApiError> {
     for fragment in pending.drain(..) {
-        store.put_fragment(&record.id, record.created_at, attempt, fragment).await?;
+        store
+            .put_fragment(&record.id, record.created_at, attempt, fragment)
+            .await?;
         *count += 1;
     }
     Ok(())

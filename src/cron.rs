@@ -2,10 +2,10 @@
 //! is due one step — a poll, or collecting its results — through the same batch machine and
 //! drivers as the npm package's `chatBatch`. A poll that changes nothing writes nothing.
 
+use crate::api_error::ApiError;
 use crate::collect::{collect, CollectError};
 use crate::config::Config;
 use crate::log::{Log, WorkerHost};
-use crate::api_error::ApiError;
 use crate::store::{BatchRecord, OpenEntry, Store};
 use edge_llm_core::batch::{BatchJob, EndPolicy, Stage};
 use edge_llm_core::client::batch::BatchDriver;
@@ -22,7 +22,10 @@ const MAX_LISTED: u64 = 1000;
 const MAX_POLLS_PER_RUN: u32 = 40;
 /// Result collections per run: each streams whole files into KV.
 const MAX_COLLECTS_PER_RUN: u32 = 1;
-const POLL: CallOptions = CallOptions { retry: edge_llm_core::retry::RetryPolicy::NONE, timeout_ms: Some(30_000) };
+const POLL: CallOptions = CallOptions {
+    retry: edge_llm_core::retry::RetryPolicy::NONE,
+    timeout_ms: Some(30_000),
+};
 
 #[derive(Default)]
 struct Summary {
@@ -53,7 +56,13 @@ pub async fn run(scheduled_time: f64, env: Env) {
     );
 }
 
-async fn run_once(scheduled_time: f64, env: &Env, config: &Config, log: &Log, summary: &mut Summary) -> Result<(), ApiError> {
+async fn run_once(
+    scheduled_time: f64,
+    env: &Env,
+    config: &Config,
+    log: &Log,
+    summary: &mut Summary,
+) -> Result<(), ApiError> {
     // The run's clock starts at its scheduled time, so consecutive runs' windows
     // `(previous run, this run]` tile exactly, and tests can move time forward.
     let clock_offset_ms = scheduled_time - js_sys::Date::now();
@@ -95,7 +104,11 @@ async fn run_once(scheduled_time: f64, env: &Env, config: &Config, log: &Log, su
         let host = WorkerHost::starting_at(log.with("batchId", record.id.clone()), now);
         if let Err(e) = step(&store, config, &host, &mut record, summary).await {
             summary.failed += 1;
-            host.log.write(Level::Error, "batch step failed", json!({"error": e.message}));
+            host.log.write(
+                Level::Error,
+                "batch step failed",
+                json!({"error": e.message}),
+            );
         }
     }
     Ok(())
@@ -106,14 +119,30 @@ const RECORD_GRACE_MS: f64 = 120_000.0;
 
 /// Rebuilds the record of an open batch whose create stopped after the open index was
 /// written (the index carries provider, model and size; the ids are already stored).
-async fn recover(store: &Store, config: &Config, entry: &OpenEntry, now: f64, log: &Log) -> Result<Option<BatchRecord>, ApiError> {
+async fn recover(
+    store: &Store,
+    config: &Config,
+    entry: &OpenEntry,
+    now: f64,
+    log: &Log,
+) -> Result<Option<BatchRecord>, ApiError> {
     let log = log.with("batchId", entry.id.clone());
-    let Some(origin) = entry.origin.clone().filter(|_| now - entry.created_at > RECORD_GRACE_MS) else {
+    let Some(origin) = entry
+        .origin
+        .clone()
+        .filter(|_| now - entry.created_at > RECORD_GRACE_MS)
+    else {
         log.write(Level::Warn, "open batch has no record yet", json!({}));
         return Ok(None);
     };
     let api = config.batch_api_for(origin.provider, &origin.model)?;
-    let job = BatchJob::resume(api.kind(), EndPolicy::KeepPartial, config.schedule, entry.id.clone(), entry.created_at);
+    let job = BatchJob::resume(
+        api.kind(),
+        EndPolicy::KeepPartial,
+        config.schedule,
+        entry.id.clone(),
+        entry.created_at,
+    );
     let record = BatchRecord {
         id: entry.id.clone(),
         provider: origin.provider,
@@ -125,12 +154,22 @@ async fn recover(store: &Store, config: &Config, entry: &OpenEntry, now: f64, lo
         results: None,
     };
     store.put(&record).await?;
-    log.write(Level::Warn, "recovered the record of a batch whose create stopped early", json!({}));
+    log.write(
+        Level::Warn,
+        "recovered the record of a batch whose create stopped early",
+        json!({}),
+    );
     Ok(Some(record))
 }
 
 /// One step for one batch: a poll (and, if that ends it, the collection), or a collection.
-async fn step(store: &Store, config: &Config, host: &WorkerHost, record: &mut BatchRecord, summary: &mut Summary) -> Result<(), ApiError> {
+async fn step(
+    store: &Store,
+    config: &Config,
+    host: &WorkerHost,
+    record: &mut BatchRecord,
+    summary: &mut Summary,
+) -> Result<(), ApiError> {
     let api = config.batch_api_for(record.provider, &record.model)?;
     if matches!(record.job.stage, Stage::Poll { .. }) {
         if summary.polled >= MAX_POLLS_PER_RUN {
@@ -140,7 +179,9 @@ async fn step(store: &Store, config: &Config, host: &WorkerHost, record: &mut Ba
         summary.polled += 1;
         let now = host.now_ms();
         record.job.catch_up(now);
-        let report = BatchDriver::new(host, &api, POLL).poll(&mut record.job).await;
+        let report = BatchDriver::new(host, &api, POLL)
+            .poll(&mut record.job)
+            .await;
         if report.changed {
             record.updated_at = now;
             summary.written += u32::from(store.put_unless_behind(record).await?);
@@ -160,7 +201,11 @@ async fn step(store: &Store, config: &Config, host: &WorkerHost, record: &mut Ba
                 summary.written += u32::from(store.put_unless_behind(record).await?);
             }
             Err(CollectError::Upstream(e)) => {
-                host.log.write(Level::Warn, "collecting results failed", json!({"error": e.to_string()}));
+                host.log.write(
+                    Level::Warn,
+                    "collecting results failed",
+                    json!({"error": e.to_string()}),
+                );
                 record.job.on_collect_failed(e);
                 record.updated_at = host.now_ms();
                 summary.written += u32::from(store.put_unless_behind(record).await?);

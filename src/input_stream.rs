@@ -172,7 +172,17 @@ impl InputSource {
         outcome: Rc<RefCell<Outcome>>,
     ) -> Result<Self, ApiError> {
         let linter = BatchLinter::new(api.provider())?;
-        Ok(InputSource { feed, ahead, choice, resolved, api, input, linter, phase: Phase::Head, outcome })
+        Ok(InputSource {
+            feed,
+            ahead,
+            choice,
+            resolved,
+            api,
+            input,
+            linter,
+            phase: Phase::Head,
+            outcome,
+        })
     }
 
     /// The source as a JavaScript `ReadableStream` for `fetch`.
@@ -181,7 +191,9 @@ impl InputSource {
             let chunk = source.next_chunk().await?;
             Some((chunk, source))
         });
-        wasm_streams::ReadableStream::from_stream(stream).into_raw().into()
+        wasm_streams::ReadableStream::from_stream(stream)
+            .into_raw()
+            .into()
     }
 
     async fn next_chunk(&mut self) -> Option<Result<JsValue, JsValue>> {
@@ -222,7 +234,8 @@ impl InputSource {
             };
             let request: BatchChatRequest = parse_at(&json, &format!("requests[{index}]"))?;
             let item = self.api.input_item(&request);
-            self.linter.check(index, &request, item.len() + self.input.separator.len())?;
+            self.linter
+                .check(index, &request, item.len() + self.input.separator.len())?;
             if index > 0 {
                 chunk.push_str(self.input.separator);
             }
@@ -250,8 +263,16 @@ impl InputSource {
     fn late_field(&mut self, name: &str, value: &[u8]) -> Result<(), ApiError> {
         let mut later = self.choice.clone();
         later.set(name, value)?;
-        let given = if name == "provider" { &later.provider } else { &later.model };
-        let in_use = if name == "provider" { &self.resolved.0 } else { &self.resolved.1 };
+        let given = if name == "provider" {
+            &later.provider
+        } else {
+            &later.model
+        };
+        let in_use = if name == "provider" {
+            &self.resolved.0
+        } else {
+            &self.resolved.1
+        };
         if given.as_ref().is_some_and(|g| g != in_use) {
             return Err(ApiError::field(
                 name,

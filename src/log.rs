@@ -20,7 +20,10 @@ pub struct Log {
 
 impl Log {
     pub fn new(secrets: Vec<String>) -> Self {
-        Log { fields: Map::new(), secrets: Rc::new(secrets) }
+        Log {
+            fields: Map::new(),
+            secrets: Rc::new(secrets),
+        }
     }
 
     /// A log whose lines all carry `key: value`.
@@ -108,15 +111,23 @@ pub struct WorkerHost {
 
 impl WorkerHost {
     pub fn new(log: Log) -> Self {
-        let js = JsHost::new(JsValue::UNDEFINED, Logger::none()).expect("workerd has a global fetch");
-        WorkerHost { js, log, clock_offset_ms: 0.0 }
+        let js =
+            JsHost::new(JsValue::UNDEFINED, Logger::none()).expect("workerd has a global fetch");
+        WorkerHost {
+            js,
+            log,
+            clock_offset_ms: 0.0,
+        }
     }
 
     /// A host whose clock reads `now_ms` at this moment and runs on from there.
     pub fn starting_at(log: Log, now_ms: f64) -> Self {
         let host = WorkerHost::new(log);
         let clock_offset_ms = now_ms - host.js.now_ms();
-        WorkerHost { clock_offset_ms, ..host }
+        WorkerHost {
+            clock_offset_ms,
+            ..host
+        }
     }
 
     /// The JavaScript host underneath, for calls the core cannot describe (a streamed body).
@@ -128,7 +139,11 @@ impl WorkerHost {
 impl Host for WorkerHost {
     type Response = JsResponse;
 
-    async fn fetch(&self, request: &HttpRequest, timeout_ms: Option<u64>) -> Result<JsResponse, FetchError> {
+    async fn fetch(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: Option<u64>,
+    ) -> Result<JsResponse, FetchError> {
         self.js.fetch(request, timeout_ms).await
     }
 

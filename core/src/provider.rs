@@ -380,15 +380,22 @@ mod tests {
         use crate::message::{Message, Role};
         let reqs: Vec<BatchChatRequest> = ["a", "b"]
             .iter()
-            .map(|id| BatchChatRequest { id: id.to_string(), messages: vec![Message::new(Role::User, "json")] })
+            .map(|id| BatchChatRequest {
+                id: id.to_string(),
+                messages: vec![Message::new(Role::User, "json")],
+            })
             .collect();
         let joined = |api: &BatchApi, s: &InputStream| {
             let items: Vec<String> = reqs.iter().map(|r| api.input_item(r)).collect();
             format!("{}{}{}", s.head, items.join(s.separator), s.tail)
         };
         let claude = BatchApi::Anthropic(AnthropicConfig::new(ApiKey::new("k"), "claude"));
-        let whole = claude.create_request(None, BatchInput::Chat(&reqs)).unwrap();
-        let crate::http::Body::Json(body) = whole.body else { panic!() };
+        let whole = claude
+            .create_request(None, BatchInput::Chat(&reqs))
+            .unwrap();
+        let crate::http::Body::Json(body) = whole.body else {
+            panic!()
+        };
         let streamed = claude.input_stream("unused");
         assert_eq!(joined(&claude, &streamed), body);
         assert_eq!((streamed.url, streamed.headers), (whole.url, whole.headers));
@@ -398,10 +405,19 @@ mod tests {
             endpoint: BatchEndpoint::ChatCompletions,
             dimensions: None,
         };
-        let Some(HttpRequest { body: crate::http::Body::Multipart(form), .. }) = openai.upload_request(BatchInput::Chat(&reqs)) else { panic!() };
+        let Some(HttpRequest {
+            body: crate::http::Body::Multipart(form),
+            ..
+        }) = openai.upload_request(BatchInput::Chat(&reqs))
+        else {
+            panic!()
+        };
         let streamed = openai.input_stream("B0UND");
         let text = joined(&openai, &streamed);
-        let file = text.strip_prefix(streamed.head.as_str()).and_then(|t| t.strip_suffix(streamed.tail.as_str())).unwrap();
+        let file = text
+            .strip_prefix(streamed.head.as_str())
+            .and_then(|t| t.strip_suffix(streamed.tail.as_str()))
+            .unwrap();
         assert_eq!(file, form.file.content);
     }
 

@@ -113,14 +113,25 @@ impl JsHost {
         headers: &[(&'static str, String)],
         body: &JsValue,
     ) -> Result<JsResponse, FetchError> {
-        let head = HttpRequest { method: Method::Post, url: url.into(), headers: headers.to_vec(), body: Body::Empty };
+        let head = HttpRequest {
+            method: Method::Post,
+            url: url.into(),
+            headers: headers.to_vec(),
+            body: Body::Empty,
+        };
         let init = JsHost::init(&head, None)?;
         let network = |e: JsValue| FetchError::Network(error_message(&e));
         Reflect::set(&init, &"body".into(), body).map_err(network)?;
         // Node's fetch insists on this for a stream body; workerd ignores it.
         Reflect::set(&init, &"duplex".into(), &"half".into()).map_err(network)?;
-        let call = self.fetch_fn.call2(&self.this, &JsValue::from_str(url), &init).map_err(network)?;
-        JsFuture::from(Promise::resolve(&call)).await.map(JsResponse::new).map_err(network)
+        let call = self
+            .fetch_fn
+            .call2(&self.this, &JsValue::from_str(url), &init)
+            .map_err(network)?;
+        JsFuture::from(Promise::resolve(&call))
+            .await
+            .map(JsResponse::new)
+            .map_err(network)
     }
 
     /// The `init` the reference passes: a plain object, headers a plain object, and only

@@ -64,7 +64,11 @@ fn host(fetch: JsValue) -> JsHost {
 }
 
 fn post() -> HttpRequest {
-    HttpRequest::post_json("http://x/chat".into(), vec![("Content-Type", "application/json".into())], "{}".into())
+    HttpRequest::post_json(
+        "http://x/chat".into(),
+        vec![("Content-Type", "application/json".into())],
+        "{}".into(),
+    )
 }
 
 #[wasm_bindgen_test]
@@ -77,18 +81,31 @@ async fn init_is_a_plain_object_with_plain_headers() {
     let init = get(&call, "init");
     assert!(is_plain_object(&init));
     assert!(is_plain_object(&get(&init, "headers")));
-    assert_eq!(get(&get(&init, "headers"), "Content-Type").as_string().unwrap(), "application/json");
+    assert_eq!(
+        get(&get(&init, "headers"), "Content-Type")
+            .as_string()
+            .unwrap(),
+        "application/json"
+    );
     assert_eq!(get(&init, "body").as_string().unwrap(), "{}");
-    assert!(get(&init, "signal").is_undefined(), "no signal without a timeout");
+    assert!(
+        get(&init, "signal").is_undefined(),
+        "no signal without a timeout"
+    );
 }
 
 #[wasm_bindgen_test]
 async fn a_get_without_headers_sends_only_the_method() {
     let rec = recording_fetch(&eval_object(r#"{"ok":true}"#));
     let h = host(get(&rec, "fn"));
-    h.fetch(&HttpRequest::get("http://x/api/tags".into(), vec![]), None).await.unwrap();
+    h.fetch(&HttpRequest::get("http://x/api/tags".into(), vec![]), None)
+        .await
+        .unwrap();
     let init = get(&js_sys::Array::from(&get(&rec, "calls")).get(0), "init");
-    let keys: Vec<String> = Object::keys(&init.into()).iter().map(|k| k.as_string().unwrap()).collect();
+    let keys: Vec<String> = Object::keys(&init.into())
+        .iter()
+        .map(|k| k.as_string().unwrap())
+        .collect();
     assert_eq!(keys, ["method"]);
 }
 
@@ -102,15 +119,26 @@ async fn multipart_bodies_are_form_data_with_a_named_blob() {
         headers: vec![("Authorization", "Bearer k".into())],
         body: Body::Multipart(MultipartForm {
             fields: vec![("purpose", "batch".into())],
-            file: FilePart { field: "file", filename: "batch-input.jsonl", content_type: "application/jsonl", content: "{}\n{}".into() },
+            file: FilePart {
+                field: "file",
+                filename: "batch-input.jsonl",
+                content_type: "application/jsonl",
+                content: "{}\n{}".into(),
+            },
         }),
     };
     h.fetch(&req, None).await.unwrap();
-    let body = get(&get(&js_sys::Array::from(&get(&rec, "calls")).get(0), "init"), "body");
+    let body = get(
+        &get(&js_sys::Array::from(&get(&rec, "calls")).get(0), "init"),
+        "body",
+    );
     assert!(is_form_data(&body));
     let parts = js_sys::Array::from(&form_file(&body).await);
     let parts: Vec<String> = parts.iter().map(|p| p.as_string().unwrap()).collect();
-    assert_eq!(parts, ["batch-input.jsonl", "application/jsonl", "{}\n{}", "batch"]);
+    assert_eq!(
+        parts,
+        ["batch-input.jsonl", "application/jsonl", "{}\n{}", "batch"]
+    );
 }
 
 #[wasm_bindgen_test]
@@ -118,41 +146,82 @@ async fn a_double_with_only_ok_and_json_is_enough() {
     let answer = eval_object(r#"{"ok":true}"#);
     let json = Function::new_no_args("return Promise.resolve({a: 1})");
     Reflect::set(&answer, &"json".into(), &json).unwrap();
-    let response = host(sync_fetch(&answer)).fetch(&post(), None).await.unwrap();
+    let response = host(sync_fetch(&answer))
+        .fetch(&post(), None)
+        .await
+        .unwrap();
     let head = response.head();
     assert!(head.ok);
     assert_eq!((head.status, head.status_text), (None, None));
-    assert_eq!(response.header("retry-after"), None, "no headers object is fine");
+    assert_eq!(
+        response.header("retry-after"),
+        None,
+        "no headers object is fine"
+    );
     assert_eq!(response.json().await.unwrap(), serde_json::json!({"a": 1}));
 }
 
 #[wasm_bindgen_test]
 async fn a_missing_text_reads_as_empty_and_json_falls_back_to_text() {
     let answer = eval_object(r#"{"ok":false,"status":500,"statusText":"Oops"}"#);
-    let response = host(sync_fetch(&answer)).fetch(&post(), None).await.unwrap();
+    let response = host(sync_fetch(&answer))
+        .fetch(&post(), None)
+        .await
+        .unwrap();
     assert_eq!(response.text().await.unwrap(), "");
     let answer = eval_object(r#"{"ok":true}"#);
-    Reflect::set(&answer, &"text".into(), &Function::new_no_args("return Promise.resolve('{\"b\":2}')")).unwrap();
-    let response = host(sync_fetch(&answer)).fetch(&post(), None).await.unwrap();
+    Reflect::set(
+        &answer,
+        &"text".into(),
+        &Function::new_no_args("return Promise.resolve('{\"b\":2}')"),
+    )
+    .unwrap();
+    let response = host(sync_fetch(&answer))
+        .fetch(&post(), None)
+        .await
+        .unwrap();
     assert_eq!(response.json().await.unwrap(), serde_json::json!({"b": 2}));
     let answer = eval_object(r#"{"ok":true}"#);
-    Reflect::set(&answer, &"text".into(), &Function::new_no_args("return Promise.resolve('<html>')")).unwrap();
-    let response = host(sync_fetch(&answer)).fetch(&post(), None).await.unwrap();
-    assert_eq!(response.json().await.unwrap_err(), BodyError::NotJson("<html>".into()));
+    Reflect::set(
+        &answer,
+        &"text".into(),
+        &Function::new_no_args("return Promise.resolve('<html>')"),
+    )
+    .unwrap();
+    let response = host(sync_fetch(&answer))
+        .fetch(&post(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        response.json().await.unwrap_err(),
+        BodyError::NotJson("<html>".into())
+    );
 }
 
 #[wasm_bindgen_test]
 async fn thrown_and_rejected_fetches_are_network_errors_with_their_message() {
-    let err = host(throwing_fetch("boom")).fetch(&post(), None).await.err().unwrap();
+    let err = host(throwing_fetch("boom"))
+        .fetch(&post(), None)
+        .await
+        .err()
+        .unwrap();
     assert_eq!(err, FetchError::Network("boom".into()));
-    let err = host(rejecting_fetch("fetch failed")).fetch(&post(), None).await.err().unwrap();
+    let err = host(rejecting_fetch("fetch failed"))
+        .fetch(&post(), None)
+        .await
+        .err()
+        .unwrap();
     assert_eq!(err, FetchError::Network("fetch failed".into()));
 }
 
 #[wasm_bindgen_test]
 async fn a_fetch_that_never_answers_times_out_and_is_aborted() {
     let hang = hanging_fetch();
-    let err = host(get(&hang, "fn")).fetch(&post(), Some(20)).await.err().unwrap();
+    let err = host(get(&hang, "fn"))
+        .fetch(&post(), Some(20))
+        .await
+        .err()
+        .unwrap();
     assert_eq!(err, FetchError::Timeout);
     let signal = get(&get(&hang, "seen"), "signal");
     assert!(get(&signal, "aborted").as_bool().unwrap());
@@ -163,7 +232,10 @@ async fn headers_are_read_when_present() {
     let answer = eval_object(r#"{"ok":false,"status":429}"#);
     let headers = web_sys_headers(&[("retry-after-ms", "150")]);
     Reflect::set(&answer, &"headers".into(), &headers).unwrap();
-    let response = host(sync_fetch(&answer)).fetch(&post(), None).await.unwrap();
+    let response = host(sync_fetch(&answer))
+        .fetch(&post(), None)
+        .await
+        .unwrap();
     assert_eq!(response.header("Retry-After-Ms").as_deref(), Some("150"));
 }
 
@@ -181,8 +253,16 @@ fn web_sys_headers(pairs: &[(&str, &str)]) -> JsValue {
 fn loggers_get_message_and_a_plain_meta_object_and_may_lack_methods() {
     let rec = recording_logger();
     let logger = Logger::new(get(&rec, "logger"));
-    logger.log(Level::Info, "Batch created", &serde_json::json!({"batchId": "b1"}));
-    logger.log(Level::Warn, "no warn method: skipped", &serde_json::json!({}));
+    logger.log(
+        Level::Info,
+        "Batch created",
+        &serde_json::json!({"batchId": "b1"}),
+    );
+    logger.log(
+        Level::Warn,
+        "no warn method: skipped",
+        &serde_json::json!({}),
+    );
     let lines = js_sys::Array::from(&get(&rec, "lines"));
     assert_eq!(lines.length(), 1);
     let line = js_sys::Array::from(&lines.get(0));

@@ -14,7 +14,10 @@ use serde_json::json;
 use worker::{Request, Response};
 
 /// What a sync call through the Worker may take (the timeout is `Config::call`'s).
-pub const CHAT_CALL: CallOptions = CallOptions { retry: RetryPolicy { max_retries: 2 }, timeout_ms: Some(60_000) };
+pub const CHAT_CALL: CallOptions = CallOptions {
+    retry: RetryPolicy { max_retries: 2 },
+    timeout_ms: Some(60_000),
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,14 +31,21 @@ struct ChatBody {
 
 pub async fn chat(req: &mut Request, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let body: ChatBody = parse(&read_text(req, 4 * MIB).await?)?;
-    let provider = ctx.config.chat_provider(body.provider.as_deref(), body.model.as_deref())?;
+    let provider = ctx
+        .config
+        .chat_provider(body.provider.as_deref(), body.model.as_deref())?;
     lint_messages(provider.provider(), &body.messages, "messages")?;
     let host = WorkerHost::new(ctx.log.with("provider", provider.provider().id()));
-    let result = chat::chat(&host, &provider, &body.messages, ctx.config.call).await.map_err(|e| ApiError::upstream(&e))?;
-    reply(200, &json!({
-        "response": result.response,
-        "usage": result.usage,
-        "provider": provider.provider().id(),
-        "model": provider.model(),
-    }))
+    let result = chat::chat(&host, &provider, &body.messages, ctx.config.call)
+        .await
+        .map_err(|e| ApiError::upstream(&e))?;
+    reply(
+        200,
+        &json!({
+            "response": result.response,
+            "usage": result.usage,
+            "provider": provider.provider().id(),
+            "model": provider.model(),
+        }),
+    )
 }

@@ -27,17 +27,29 @@ enum Owned {
     Embedding(EmbeddingProvider),
 }
 
-fn check_of<T>(kind: &'static str, c: &Configured, built: Result<T, ApiError>, wrap: fn(T) -> Owned) -> Check {
+fn check_of<T>(
+    kind: &'static str,
+    c: &Configured,
+    built: Result<T, ApiError>,
+    wrap: fn(T) -> Owned,
+) -> Check {
     Check {
         kind,
-        provider: c.provider.as_ref().map_or("unknown", |p| p.id()).to_string(),
+        provider: c
+            .provider
+            .as_ref()
+            .map_or("unknown", |p| p.id())
+            .to_string(),
         model: c.model.clone(),
         target: built.map(wrap).map_err(|e| e.message),
     }
 }
 
 pub async fn check(req: &Request, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    let deep = req.url().ok().is_some_and(|u| u.query_pairs().any(|(k, v)| k == "deep" && (v == "1" || v == "true")));
+    let deep = req.url().ok().is_some_and(|u| {
+        u.query_pairs()
+            .any(|(k, v)| k == "deep" && (v == "1" || v == "true"))
+    });
     let depth = if deep { Depth::Deep } else { Depth::Free };
     let mut checks = vec![];
     if let (Some(c), Some(built)) = (&ctx.config.llm, ctx.config.llm_provider()) {
@@ -49,15 +61,23 @@ pub async fn check(req: &Request, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let host = WorkerHost::new(ctx.log.with("step", "health"));
     let providers: Vec<Value> = join_all(checks.iter().map(|c| run(&host, c, depth))).await;
     let ok = providers.iter().all(|p| p["ok"] == true);
-    reply(if ok { 200 } else { 503 }, &json!({"ok": ok, "providers": providers}))
+    reply(
+        if ok { 200 } else { 503 },
+        &json!({"ok": ok, "providers": providers}),
+    )
 }
 
 async fn run(host: &WorkerHost, check: &Check, depth: Depth) -> Value {
     let started = js_sys::Date::now();
     let health = match &check.target {
         Ok(Owned::Llm(p)) => probe(host, Target::Llm(p), depth, Some(PROBE_TIMEOUT_MS)).await,
-        Ok(Owned::Embedding(p)) => probe(host, Target::Embedding(p), depth, Some(PROBE_TIMEOUT_MS)).await,
-        Err(error) => Health { ok: false, error: Some(error.clone()) },
+        Ok(Owned::Embedding(p)) => {
+            probe(host, Target::Embedding(p), depth, Some(PROBE_TIMEOUT_MS)).await
+        }
+        Err(error) => Health {
+            ok: false,
+            error: Some(error.clone()),
+        },
     };
     let mut v = json!({
         "kind": check.kind,

@@ -28,18 +28,31 @@ pub async fn handle(mut req: Request, env: Env) -> Response {
     let started = js_sys::Date::now();
     let config = Config::from_env(&env);
     let path = req.path();
-    let log = Log::new(config.secrets()).with("method", req.method().to_string()).with("path", path.clone());
-    let ctx = Ctx { env: &env, config: &config, log: &log };
+    let log = Log::new(config.secrets())
+        .with("method", req.method().to_string())
+        .with("path", path.clone());
+    let ctx = Ctx {
+        env: &env,
+        config: &config,
+        log: &log,
+    };
     let response = match route(&mut req, &path, &ctx).await {
         Ok(response) => response,
         Err(error) => {
             if error.status >= 500 {
-                log.write(edge_llm_core::host::Level::Error, "request failed", json!({"status": error.status, "error": error.message}));
+                log.write(
+                    edge_llm_core::host::Level::Error,
+                    "request failed",
+                    json!({"status": error.status, "error": error.message}),
+                );
             }
             error.into_response(|text| log.redact(text))
         }
     };
-    log.info("request", json!({"status": response.status_code(), "durationMs": js_sys::Date::now() - started}));
+    log.info(
+        "request",
+        json!({"status": response.status_code(), "durationMs": js_sys::Date::now() - started}),
+    );
     response
 }
 
@@ -47,7 +60,11 @@ async fn route(req: &mut Request, path: &str, ctx: &Ctx<'_>) -> Result<Response,
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     let method = req.method();
     if segments == ["v1", "health", "live"] {
-        return if method == Method::Get { reply(200, &json!({"ok": true})) } else { Err(not_allowed("GET")) };
+        return if method == Method::Get {
+            reply(200, &json!({"ok": true}))
+        } else {
+            Err(not_allowed("GET"))
+        };
     }
     if segments.first() != Some(&"v1") {
         return Err(ApiError::not_found(format!("no route {path}")));
@@ -63,7 +80,10 @@ async fn route(req: &mut Request, path: &str, ctx: &Ctx<'_>) -> Result<Response,
         (["v1", "batches", id, "results"], Method::Get) => batches::results(id, req, ctx).await,
         (["v1", "batches", id, "cancel"], Method::Post) => batches::cancel(id, ctx).await,
         (["v1", "health"] | ["v1", "batches", _], _) => Err(not_allowed("GET")),
-        (["v1", "chat"] | ["v1", "tokens"] | ["v1", "batches"] | ["v1", "batches", _, "cancel"], _) => Err(not_allowed("POST")),
+        (
+            ["v1", "chat"] | ["v1", "tokens"] | ["v1", "batches"] | ["v1", "batches", _, "cancel"],
+            _,
+        ) => Err(not_allowed("POST")),
         (["v1", "batches", _, "results"], _) => Err(not_allowed("GET")),
         _ => Err(ApiError::not_found(format!("no route {path}"))),
     }
@@ -75,5 +95,7 @@ fn not_allowed(allowed: &'static str) -> ApiError {
 
 /// A JSON answer.
 pub fn reply<T: Serialize>(status: u16, value: &T) -> Result<Response, ApiError> {
-    Response::from_json(value).map(|r| r.with_status(status)).map_err(|e| ApiError::internal(e.to_string()))
+    Response::from_json(value)
+        .map(|r| r.with_status(status))
+        .map_err(|e| ApiError::internal(e.to_string()))
 }

@@ -19,5 +19,8 @@ struct TokensBody {
 pub async fn count(req: &mut Request) -> Result<Response, ApiError> {
     let body: TokensBody = parse(&read_text(req, 4 * MIB).await?)?;
     let encoding = Encoding::for_model(body.model.as_deref().unwrap_or("gpt-4o"));
-    reply(200, &json!({"tokens": encoding.count(&body.text), "encoding": encoding.name()}))
+    reply(
+        200,
+        &json!({"tokens": encoding.count(&body.text), "encoding": encoding.name()}),
+    )
 }

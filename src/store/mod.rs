@@ -81,12 +81,21 @@ pub struct OpenOrigin {
 
 impl Store {
     pub fn new(env: &Env, log: &Log) -> Result<Store, ApiError> {
-        let kv = env.kv("BATCHES").map_err(|e| ApiError::internal(format!("KV binding BATCHES is missing: {e}")))?;
-        Ok(Store { kv, log: log.clone() })
+        let kv = env
+            .kv("BATCHES")
+            .map_err(|e| ApiError::internal(format!("KV binding BATCHES is missing: {e}")))?;
+        Ok(Store {
+            kv,
+            log: log.clone(),
+        })
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<BatchRecord>, ApiError> {
-        self.kv.get(&record_key(id)).json::<BatchRecord>().await.map_err(|e| kv_error("read", e))
+        self.kv
+            .get(&record_key(id))
+            .json::<BatchRecord>()
+            .await
+            .map_err(|e| kv_error("read", e))
     }
 
     /// Several records at once (one KV operation per 100).
@@ -94,7 +103,12 @@ impl Store {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(100) {
             let keys: Vec<String> = chunk.iter().map(|id| record_key(id)).collect();
-            let mut found = self.kv.get_bulk(&keys).json::<BatchRecord>().await.map_err(|e| kv_error("bulk read", e))?;
+            let mut found = self
+                .kv
+                .get_bulk(&keys)
+                .json::<BatchRecord>()
+                .await
+                .map_err(|e| kv_error("bulk read", e))?;
             out.extend(keys.iter().map(|k| found.remove(k).flatten()));
         }
         Ok(out)
@@ -102,7 +116,8 @@ impl Store {
 
     pub async fn put(&self, record: &BatchRecord) -> Result<(), ApiError> {
         let body = serde_json::to_string(record).map_err(|e| ApiError::internal(e.to_string()))?;
-        self.put_text(&record_key(&record.id), body, record.created_at).await
+        self.put_text(&record_key(&record.id), body, record.created_at)
+            .await
     }
 
     /// Writes `record` unless the stored one is further along (a slower, overlapping run
@@ -129,28 +144,65 @@ impl Store {
     /// Stores the request ids, a page per key.
     pub async fn put_ids(&self, id: &str, created_at: f64, ids: &[&str]) -> Result<(), ApiError> {
         for (page, chunk) in ids.chunks(PAGE_ITEMS as usize).enumerate() {
-            let body = serde_json::to_string(chunk).map_err(|e| ApiError::internal(e.to_string()))?;
-            self.put_text(&ids_key(id, page as u32), body, created_at).await?;
+            let body =
+                serde_json::to_string(chunk).map_err(|e| ApiError::internal(e.to_string()))?;
+            self.put_text(&ids_key(id, page as u32), body, created_at)
+                .await?;
         }
         Ok(())
     }
 
     pub async fn ids_page(&self, id: &str, page: u32) -> Result<Vec<String>, ApiError> {
-        let ids = self.kv.get(&ids_key(id, page)).json::<Vec<String>>().await.map_err(|e| kv_error("read", e))?;
-        ids.ok_or_else(|| ApiError::internal(format!("ids page {page} of batch {id} is missing from KV")))
+        let ids = self
+            .kv
+            .get(&ids_key(id, page))
+            .json::<Vec<String>>()
+            .await
+            .map_err(|e| kv_error("read", e))?;
+        ids.ok_or_else(|| {
+            ApiError::internal(format!("ids page {page} of batch {id} is missing from KV"))
+        })
     }
 
     /// Takes the fragment by value: bodies run to 20 MiB, not worth a copy.
-    pub async fn put_fragment(&self, id: &str, created_at: f64, attempt: &str, fragment: Fragment) -> Result<(), ApiError> {
-        self.put_text(&fragment_key(id, attempt, fragment.page, fragment.number), fragment.body, created_at).await
+    pub async fn put_fragment(
+        &self,
+        id: &str,
+        created_at: f64,
+        attempt: &str,
+        fragment: Fragment,
+    ) -> Result<(), ApiError> {
+        self.put_text(
+            &fragment_key(id, attempt, fragment.page, fragment.number),
+            fragment.body,
+            created_at,
+        )
+        .await
     }
 
-    pub async fn fragments(&self, id: &str, attempt: &str, page: u32, count: u32) -> Result<Vec<String>, ApiError> {
+    pub async fn fragments(
+        &self,
+        id: &str,
+        attempt: &str,
+        page: u32,
+        count: u32,
+    ) -> Result<Vec<String>, ApiError> {
         let mut bodies = Vec::with_capacity(count as usize);
         for n in 0..count {
-            let body = self.kv.get(&fragment_key(id, attempt, page, n)).text().await.map_err(|e| kv_error("read", e))?;
+            let body = self
+                .kv
+                .get(&fragment_key(id, attempt, page, n))
+                .text()
+                .await
+                .map_err(|e| kv_error("read", e))?;
             // Written before the record named this attempt; KV may lag between locations.
-            bodies.push(body.ok_or_else(|| ApiError::new(503, "not_ready", format!("results of batch {id} are still propagating; retry shortly")))?);
+            bodies.push(body.ok_or_else(|| {
+                ApiError::new(
+                    503,
+                    "not_ready",
+                    format!("results of batch {id} are still propagating; retry shortly"),
+                )
+            })?);
         }
         Ok(bodies)
     }
@@ -158,7 +210,11 @@ impl Store {
     /// Marks the batch open (for the cron runs). The entry's metadata carries what it takes
     /// to rebuild the record, should a create stop before writing it.
     pub async fn mark_open(&self, record: &BatchRecord) -> Result<(), ApiError> {
-        let origin = OpenOrigin { provider: record.provider, model: record.model.clone(), total: record.total };
+        let origin = OpenOrigin {
+            provider: record.provider,
+            model: record.model.clone(),
+            total: record.total,
+        };
         self.kv
             .put(&open_key(record), "")
             .map_err(|e| kv_error("write", e))?
@@ -171,7 +227,10 @@ impl Store {
 
     /// Removes the batch from the open index.
     pub async fn mark_closed(&self, record: &BatchRecord) -> Result<(), ApiError> {
-        self.kv.delete(&open_key(record)).await.map_err(|e| kv_error("delete", e))
+        self.kv
+            .delete(&open_key(record))
+            .await
+            .map_err(|e| kv_error("delete", e))
     }
 
     pub async fn delete_key(&self, key: &str) -> Result<(), ApiError> {
@@ -180,7 +239,14 @@ impl Store {
 
     /// Open batches, oldest first (at most `limit`).
     pub async fn list_open(&self, limit: u64) -> Result<Vec<OpenEntry>, ApiError> {
-        let listed = self.kv.list().prefix("open:".into()).limit(limit).execute().await.map_err(|e| kv_error("list", e))?;
+        let listed = self
+            .kv
+            .list()
+            .prefix("open:".into())
+            .limit(limit)
+            .execute()
+            .await
+            .map_err(|e| kv_error("list", e))?;
         Ok(listed
             .keys
             .into_iter()
@@ -189,7 +255,12 @@ impl Store {
                 let created_at = parts.next()?.parse::<f64>().ok()?;
                 let id = parts.next()?.to_string();
                 let origin = k.metadata.and_then(|m| serde_json::from_value(m).ok());
-                Some(OpenEntry { key: k.name, id, created_at, origin })
+                Some(OpenEntry {
+                    key: k.name,
+                    id,
+                    created_at,
+                    origin,
+                })
             })
             .collect())
     }

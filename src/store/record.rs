@@ -54,13 +54,20 @@ impl BatchRecord {
 
     pub fn counts(&self) -> RequestCounts {
         let c = self.job.progress.counts;
-        RequestCounts { total: if c.total == 0 { self.total } else { c.total }, ..c }
+        RequestCounts {
+            total: if c.total == 0 { self.total } else { c.total },
+            ..c
+        }
     }
 
     pub fn error(&self) -> Option<String> {
         match &self.job.stage {
             Stage::Failed { error, .. } => Some(error.to_string()),
-            _ if matches!(self.job.status(), BatchStatus::Failed | BatchStatus::Cancelled | BatchStatus::Expired) => {
+            _ if matches!(
+                self.job.status(),
+                BatchStatus::Failed | BatchStatus::Cancelled | BatchStatus::Expired
+            ) =>
+            {
                 self.job.progress.first_error.clone()
             }
             _ => None,

@@ -29,7 +29,9 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "api", rename_all = "snake_case")]
 pub enum BatchKind {
     #[serde(rename = "openai")]
-    OpenAI { endpoint: BatchEndpoint },
+    OpenAI {
+        endpoint: BatchEndpoint,
+    },
     Anthropic,
 }
 

@@ -52,7 +52,12 @@ pub struct PageWriter {
 impl PageWriter {
     /// `total_items` requests, `page_items` per page; at most `budget_bytes` buffered, at
     /// most `max_fragment_bytes` per fragment.
-    pub fn new(total_items: u64, page_items: u32, budget_bytes: usize, max_fragment_bytes: usize) -> Self {
+    pub fn new(
+        total_items: u64,
+        page_items: u32,
+        budget_bytes: usize,
+        max_fragment_bytes: usize,
+    ) -> Self {
         let pages = total_items.div_ceil(u64::from(page_items.max(1))) as usize;
         PageWriter {
             page_items: page_items.max(1),
@@ -79,7 +84,10 @@ impl PageWriter {
         }
         let page = (index / u64::from(self.page_items)) as u32;
         self.buffered_bytes += result_json.len() + 16;
-        self.buffered.entry(page).or_default().push((index, result_json));
+        self.buffered
+            .entry(page)
+            .or_default()
+            .push((index, result_json));
         *self.seen.entry(page).or_default() += 1;
         let mut out = vec![];
         if self.seen[&page] >= self.items_in_page(page) {
@@ -87,8 +95,11 @@ impl PageWriter {
         }
         if self.buffered_bytes > self.budget_bytes {
             // Largest pages first, until half the budget is free again.
-            let mut by_size: Vec<(usize, u32)> =
-                self.buffered.iter().map(|(p, items)| (items.iter().map(|(_, s)| s.len()).sum(), *p)).collect();
+            let mut by_size: Vec<(usize, u32)> = self
+                .buffered
+                .iter()
+                .map(|(p, items)| (items.iter().map(|(_, s)| s.len()).sum(), *p))
+                .collect();
             by_size.sort_unstable_by(|a, b| b.cmp(a));
             for (_, page) in by_size {
                 if self.buffered_bytes <= self.budget_bytes / 2 {
@@ -104,11 +115,19 @@ impl PageWriter {
     pub fn finish(mut self) -> (Vec<Fragment>, Manifest) {
         let pages: Vec<u32> = self.buffered.keys().copied().collect();
         let out = pages.into_iter().flat_map(|p| self.flush_page(p)).collect();
-        (out, Manifest { page_items: self.page_items, fragments: self.fragments })
+        (
+            out,
+            Manifest {
+                page_items: self.page_items,
+                fragments: self.fragments,
+            },
+        )
     }
 
     fn flush_page(&mut self, page: u32) -> Vec<Fragment> {
-        let Some(items) = self.buffered.remove(&page) else { return vec![] };
+        let Some(items) = self.buffered.remove(&page) else {
+            return vec![];
+        };
         // Bodies are sized up front: grown by doubling, a flush of half the buffer held up to
         // twice its size in slack, and the Worker's memory peaked at 3× the buffer (measured).
         let mut rest: usize = items.iter().map(|(_, json)| entry_len(json)).sum();
@@ -152,7 +171,9 @@ fn entry_len(json: &str) -> usize {
 }
 
 /// Reads fragments back: `(index, result)` pairs sorted by index.
-pub fn merge_fragments<T: for<'de> Deserialize<'de>>(bodies: &[String]) -> Result<Vec<(u64, T)>, serde_json::Error> {
+pub fn merge_fragments<T: for<'de> Deserialize<'de>>(
+    bodies: &[String],
+) -> Result<Vec<(u64, T)>, serde_json::Error> {
     let mut items = vec![];
     for body in bodies {
         items.extend(serde_json::from_str::<Vec<(u64, T)>>(body)?);
@@ -174,8 +195,15 @@ mod tests {
         let mut stored = BTreeMap::new();
         for &i in order {
             for f in w.add(i, item(i)) {
-                assert!(f.body.len() <= 400 + 100, "fragment of {} bytes", f.body.len());
-                assert!(stored.insert((f.page, f.number), f.body).is_none(), "fragment written twice");
+                assert!(
+                    f.body.len() <= 400 + 100,
+                    "fragment of {} bytes",
+                    f.body.len()
+                );
+                assert!(
+                    stored.insert((f.page, f.number), f.body).is_none(),
+                    "fragment written twice"
+                );
             }
         }
         let (rest, manifest) = w.finish();
@@ -188,7 +216,9 @@ mod tests {
     fn read_all(stored: &BTreeMap<(u32, u32), String>, manifest: &Manifest) -> Vec<u64> {
         let mut all = vec![];
         for (page, &count) in manifest.fragments.iter().enumerate() {
-            let bodies: Vec<String> = (0..count).map(|f| stored[&(page as u32, f)].clone()).collect();
+            let bodies: Vec<String> = (0..count)
+                .map(|f| stored[&(page as u32, f)].clone())
+                .collect();
             let items: Vec<(u64, serde_json::Value)> = merge_fragments(&bodies).unwrap();
             for (i, v) in &items {
                 assert_eq!(v["id"], format!("r{i}"));
@@ -213,7 +243,10 @@ mod tests {
         // A fixed permutation (multiplicative step coprime with 97).
         let order: Vec<u64> = (0..97).map(|i| (i * 37) % 97).collect();
         let (stored, manifest) = store(&order, 97, 500);
-        assert!(manifest.fragments.iter().sum::<u32>() > 10, "the small budget forced spills");
+        assert!(
+            manifest.fragments.iter().sum::<u32>() > 10,
+            "the small budget forced spills"
+        );
         assert_eq!(read_all(&stored, &manifest), (0..97).collect::<Vec<_>>());
     }
 

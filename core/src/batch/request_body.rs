@@ -118,7 +118,10 @@ impl RequestBodyReader {
     fn syntax(&self, expected: &str, found: u8) -> BodyError {
         BodyError {
             field: "body".into(),
-            problem: format!("is not valid JSON: expected {expected} at byte {}, found {:?}", self.offset, found as char),
+            problem: format!(
+                "is not valid JSON: expected {expected} at byte {}, found {:?}",
+                self.offset, found as char
+            ),
         }
     }
 
@@ -135,18 +138,31 @@ impl RequestBodyReader {
 
     /// Checks that the body was complete and had `requests`.
     pub fn finish(&mut self, out: &mut Vec<BodyEvent>) -> Result<(), BodyError> {
-        if self.state == State::Value && self.scan.depth == 0 && !self.scan.in_string && !self.value.is_empty() {
+        if self.state == State::Value
+            && self.scan.depth == 0
+            && !self.scan.in_string
+            && !self.value.is_empty()
+        {
             // A scalar value right at the end cannot be a complete object; fall through.
             self.end_value(out);
         }
         if self.state == State::Start {
-            return Err(BodyError { field: "body".into(), problem: "is empty; send a JSON object".into() });
+            return Err(BodyError {
+                field: "body".into(),
+                problem: "is empty; send a JSON object".into(),
+            });
         }
         if self.state != State::Done {
-            return Err(BodyError { field: "body".into(), problem: "is not valid JSON: it ends before the object is complete".into() });
+            return Err(BodyError {
+                field: "body".into(),
+                problem: "is not valid JSON: it ends before the object is complete".into(),
+            });
         }
         if !self.seen.iter().any(|k| k == "requests") {
-            return Err(BodyError { field: "requests".into(), problem: "is required".into() });
+            return Err(BodyError {
+                field: "requests".into(),
+                problem: "is required".into(),
+            });
         }
         Ok(())
     }
@@ -155,7 +171,14 @@ impl RequestBodyReader {
     fn step(&mut self, b: u8, out: &mut Vec<BodyEvent>) -> Result<bool, BodyError> {
         use State::*;
         match self.state {
-            Start | KeyOrEnd { .. } | Colon | ArrayStart | ElementOrEnd { .. } | AfterElement | AfterValue | Done
+            Start
+            | KeyOrEnd { .. }
+            | Colon
+            | ArrayStart
+            | ElementOrEnd { .. }
+            | AfterElement
+            | AfterValue
+            | Done
                 if is_ws(b) =>
             {
                 Ok(false)
@@ -172,7 +195,10 @@ impl RequestBodyReader {
             Colon if b == b':' => self.start_field(),
             Colon => Err(self.syntax("':'", b)),
             ArrayStart if b == b'[' => self.go(ElementOrEnd { first: true }),
-            ArrayStart => Err(BodyError { field: "requests".into(), problem: "must be an array".into() }),
+            ArrayStart => Err(BodyError {
+                field: "requests".into(),
+                problem: "must be an array".into(),
+            }),
             ElementOrEnd { first: true } if b == b']' => self.go(AfterValue),
             ElementOrEnd { .. } if b == b'{' => {
                 self.value.clear();
@@ -192,7 +218,13 @@ impl RequestBodyReader {
             AfterValue if b == b',' => self.go(KeyOrEnd { first: false }),
             AfterValue if b == b'}' => self.go(Done),
             AfterValue => Err(self.syntax("',' or '}'", b)),
-            Done => Err(BodyError { field: "body".into(), problem: format!("is not valid JSON (trailing characters at byte {})", self.offset) }),
+            Done => Err(BodyError {
+                field: "body".into(),
+                problem: format!(
+                    "is not valid JSON (trailing characters at byte {})",
+                    self.offset
+                ),
+            }),
         }
     }
 
@@ -224,11 +256,18 @@ impl RequestBodyReader {
     fn start_field(&mut self) -> Result<bool, BodyError> {
         let key = self.current_key.clone();
         if self.seen.contains(&key) {
-            return Err(BodyError { field: key, problem: "appears twice".into() });
+            return Err(BodyError {
+                field: key,
+                problem: "appears twice".into(),
+            });
         }
         if key != "requests" && !FIELDS.contains(&key.as_str()) {
-            let problem = format!("unknown field `{key}`, expected one of `requests`, `provider`, `model`");
-            return Err(BodyError { field: key, problem });
+            let problem =
+                format!("unknown field `{key}`, expected one of `requests`, `provider`, `model`");
+            return Err(BodyError {
+                field: key,
+                problem,
+            });
         }
         self.seen.push(key.clone());
         if key == "requests" {
@@ -245,11 +284,17 @@ impl RequestBodyReader {
         if self.value.len() > self.max_value_bytes {
             return Err(BodyError {
                 field: format!("requests[{}]", self.index),
-                problem: format!("is larger than {} MiB", self.max_value_bytes / (1024 * 1024)),
+                problem: format!(
+                    "is larger than {} MiB",
+                    self.max_value_bytes / (1024 * 1024)
+                ),
             });
         }
         if self.scan.depth == 0 {
-            out.push(BodyEvent::Request { index: self.index, json: std::mem::take(&mut self.value) });
+            out.push(BodyEvent::Request {
+                index: self.index,
+                json: std::mem::take(&mut self.value),
+            });
             self.index += 1;
             self.state = State::AfterElement;
         }
@@ -271,7 +316,10 @@ impl RequestBodyReader {
         self.value.push(b);
         self.scan.feed(b);
         if self.value.len() > self.max_value_bytes {
-            return Err(BodyError { field: self.current_key.clone(), problem: "is too large".into() });
+            return Err(BodyError {
+                field: self.current_key.clone(),
+                problem: "is too large".into(),
+            });
         }
         if !scalar && self.scan.depth == 0 && !self.scan.in_string {
             self.end_value(out);
@@ -280,7 +328,10 @@ impl RequestBodyReader {
     }
 
     fn end_value(&mut self, out: &mut Vec<BodyEvent>) {
-        out.push(BodyEvent::Field { name: self.current_key.clone(), value: std::mem::take(&mut self.value) });
+        out.push(BodyEvent::Field {
+            name: self.current_key.clone(),
+            value: std::mem::take(&mut self.value),
+        });
         self.state = State::AfterValue;
     }
 }
@@ -300,11 +351,17 @@ mod tests {
     }
 
     fn request(index: usize, json: &str) -> BodyEvent {
-        BodyEvent::Request { index, json: json.as_bytes().to_vec() }
+        BodyEvent::Request {
+            index,
+            json: json.as_bytes().to_vec(),
+        }
     }
 
     fn field(name: &str, json: &str) -> BodyEvent {
-        BodyEvent::Field { name: name.into(), value: json.as_bytes().to_vec() }
+        BodyEvent::Field {
+            name: name.into(),
+            value: json.as_bytes().to_vec(),
+        }
     }
 
     const BODY: &str = r#" { "model" : "gpt-4o", "requests": [ {"id":"a","messages":[{"role":"user","content":"say \"}]{\" in json"}]} ,
@@ -317,14 +374,21 @@ mod tests {
             whole,
             vec![
                 field("model", r#""gpt-4o""#),
-                request(0, r#"{"id":"a","messages":[{"role":"user","content":"say \"}]{\" in json"}]}"#),
+                request(
+                    0,
+                    r#"{"id":"a","messages":[{"role":"user","content":"say \"}]{\" in json"}]}"#
+                ),
                 request(1, r#"{"id":"b\u00e9","messages":[]}"#),
                 field("provider", "null"),
             ]
         );
         let bytes = BODY.as_bytes();
         for cut in 0..bytes.len() {
-            assert_eq!(read(&[&bytes[..cut], &bytes[cut..]]).unwrap(), whole, "cut at {cut}");
+            assert_eq!(
+                read(&[&bytes[..cut], &bytes[cut..]]).unwrap(),
+                whole,
+                "cut at {cut}"
+            );
         }
         let one_by_one: Vec<&[u8]> = bytes.chunks(1).collect();
         assert_eq!(read(&one_by_one).unwrap(), whole);
@@ -336,7 +400,10 @@ mod tests {
             read(&[br#"{"provider":null,"requests":[]}"#]).unwrap(),
             vec![field("provider", "null")]
         );
-        assert_eq!(read(&[br#"{"requests":[],"model":7}"#]).unwrap(), vec![field("model", "7")]);
+        assert_eq!(
+            read(&[br#"{"requests":[],"model":7}"#]).unwrap(),
+            vec![field("model", "7")]
+        );
     }
 
     fn error(body: &str) -> BodyError {
@@ -346,22 +413,45 @@ mod tests {
     #[test]
     fn problems_name_the_field() {
         assert_eq!(error(r#"{"requests": {}}"#).field, "requests");
-        assert_eq!(error(r#"{"requests": [{"id":"a"}, 3]}"#), BodyError { field: "requests[1]".into(), problem: "must be an object {id, messages}".into() });
+        assert_eq!(
+            error(r#"{"requests": [{"id":"a"}, 3]}"#),
+            BodyError {
+                field: "requests[1]".into(),
+                problem: "must be an object {id, messages}".into()
+            }
+        );
         assert_eq!(error(r#"{"modle": "x", "requests": []}"#).field, "modle");
-        assert_eq!(error(r#"{"requests": [], "requests": []}"#).problem, "appears twice");
-        assert_eq!(error(r#"{"model": "x"}"#), BodyError { field: "requests".into(), problem: "is required".into() });
+        assert_eq!(
+            error(r#"{"requests": [], "requests": []}"#).problem,
+            "appears twice"
+        );
+        assert_eq!(
+            error(r#"{"model": "x"}"#),
+            BodyError {
+                field: "requests".into(),
+                problem: "is required".into()
+            }
+        );
         assert_eq!(error(r#"{"requests": []} trailing"#).field, "body");
-        assert_eq!(error(r#"{"requests": [{"id": "a"}"#).problem, "is not valid JSON: it ends before the object is complete");
+        assert_eq!(
+            error(r#"{"requests": [{"id": "a"}"#).problem,
+            "is not valid JSON: it ends before the object is complete"
+        );
         assert_eq!(error(r#"[{"requests": []}]"#).field, "body");
         assert_eq!(error(r#"{"requests": [{},]}"#).field, "requests[1]");
-        assert!(error(r#"{"requests" [] }"#).problem.starts_with("is not valid JSON"));
+        assert!(error(r#"{"requests" [] }"#)
+            .problem
+            .starts_with("is not valid JSON"));
     }
 
     #[test]
     fn an_oversized_request_is_refused_without_buffering_the_rest() {
         let mut reader = RequestBodyReader::new(64);
         let mut out = vec![];
-        let big = format!(r#"{{"requests": [{{"id": "a", "pad": "{}"}}]}}"#, "x".repeat(100));
+        let big = format!(
+            r#"{{"requests": [{{"id": "a", "pad": "{}"}}]}}"#,
+            "x".repeat(100)
+        );
         let e = reader.push(big.as_bytes(), &mut out).unwrap_err();
         assert_eq!(e.field, "requests[0]");
         assert!(reader.buffered_bytes() <= 65);

@@ -57,18 +57,30 @@ impl<'a, H: Host> BatchDriver<'a, H> {
         match job.next_action(self.host.now_ms()) {
             Action::Upload => {
                 let op = self.op(Operation::FileUpload);
-                let id = self.api.parse_upload(body).map_err(|problem| Error::BadAnswer { op, problem })?;
+                let id = self
+                    .api
+                    .parse_upload(body)
+                    .map_err(|problem| Error::BadAnswer { op, problem })?;
                 job.on_uploaded(id);
             }
             Action::Create { .. } => {
                 let op = self.op(Operation::BatchCreate);
-                let snapshot = self.api.parse_snapshot(body).map_err(|problem| Error::BadAnswer { op, problem })?;
+                let snapshot = self
+                    .api
+                    .parse_snapshot(body)
+                    .map_err(|problem| Error::BadAnswer { op, problem })?;
                 if snapshot.id.is_empty() {
-                    let problem = AnswerProblem::Unreadable { detail: "the created batch has no id".into() };
+                    let problem = AnswerProblem::Unreadable {
+                        detail: "the created batch has no id".into(),
+                    };
                     return Err(Error::BadAnswer { op, problem });
                 }
                 job.on_created(snapshot, self.host.now_ms());
-                self.host.log(Level::Info, "Batch created", json!({"batchId": job.batch_id()}));
+                self.host.log(
+                    Level::Info,
+                    "Batch created",
+                    json!({"batchId": job.batch_id()}),
+                );
             }
             _ => {}
         }

@@ -75,7 +75,11 @@ async fn send_retrying_if<H: Host>(
 
 /// An OK response as it is, anything else as its [`Error::Status`]: for a call the host
 /// made itself (a streamed body cannot be sent twice, so [`send`] cannot make it).
-pub async fn check_status<H: Host>(host: &H, response: H::Response, op: Op) -> Result<H::Response, Error> {
+pub async fn check_status<H: Host>(
+    host: &H,
+    response: H::Response,
+    op: Op,
+) -> Result<H::Response, Error> {
     if response.head().ok {
         Ok(response)
     } else {
@@ -164,7 +168,11 @@ mod tests {
         };
         let host = FakeHost::new(vec![Reply::status(429, ""), Reply::status(200, "{}")]);
         assert!(block_on(send_once(&host, &req(), OP, opts)).is_ok());
-        for reply in [Reply::status(502, ""), Reply::network("socket hang up"), Reply::Timeout] {
+        for reply in [
+            Reply::status(502, ""),
+            Reply::network("socket hang up"),
+            Reply::Timeout,
+        ] {
             let host = FakeHost::new(vec![reply]);
             assert!(block_on(send_once(&host, &req(), OP, opts)).is_err());
             assert_eq!(host.sent().len(), 1);

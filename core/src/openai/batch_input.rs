@@ -36,7 +36,11 @@ fn jsonl<'a, B: Serialize>(
 /// The input file of a chat batch.
 pub fn chat_jsonl(cfg: &OpenAIConfig, requests: &[BatchChatRequest]) -> String {
     // The reference joins with "\n" and no trailing newline.
-    requests.iter().map(|r| chat_line(cfg, r)).collect::<Vec<_>>().join("\n")
+    requests
+        .iter()
+        .map(|r| chat_line(cfg, r))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// One line of a chat batch's input file (no newline): what a streamed upload sends per
@@ -44,7 +48,10 @@ pub fn chat_jsonl(cfg: &OpenAIConfig, requests: &[BatchChatRequest]) -> String {
 pub fn chat_line(cfg: &OpenAIConfig, request: &BatchChatRequest) -> String {
     jsonl(
         BatchEndpoint::ChatCompletions,
-        std::iter::once((request.id.as_str(), ChatCompletionBody::json_mode(cfg, &request.messages))),
+        std::iter::once((
+            request.id.as_str(),
+            ChatCompletionBody::json_mode(cfg, &request.messages),
+        )),
     )
 }
 

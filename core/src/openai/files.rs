@@ -46,7 +46,13 @@ pub fn streamed_upload(cfg: &OpenAIConfig, boundary: &str) -> StreamedUpload {
     );
     StreamedUpload {
         url: cfg.url("/files"),
-        headers: vec![cfg.auth_header(), ("Content-Type", format!("multipart/form-data; boundary={boundary}"))],
+        headers: vec![
+            cfg.auth_header(),
+            (
+                "Content-Type",
+                format!("multipart/form-data; boundary={boundary}"),
+            ),
+        ],
         head,
         tail: format!("\r\n--{boundary}--\r\n"),
     }
@@ -97,7 +103,10 @@ mod tests {
         let cfg = OpenAIConfig::new(ApiKey::new("k"), "gpt-4o");
         let up = streamed_upload(&cfg, "XyZ");
         assert_eq!(up.url, "https://api.openai.com/v1/files");
-        assert!(up.headers.contains(&("Content-Type", "multipart/form-data; boundary=XyZ".to_string())));
+        assert!(up.headers.contains(&(
+            "Content-Type",
+            "multipart/form-data; boundary=XyZ".to_string()
+        )));
         let body = format!("{}{{\"a\":1}}{}", up.head, up.tail);
         assert_eq!(
             body,

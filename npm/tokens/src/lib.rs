@@ -15,12 +15,15 @@ pub fn count_tokens(text: &str, model: Option<String>) -> usize {
 /// The encoding `countTokens` uses for `model` (`"o200k_base"` or `"cl100k_base"`).
 #[wasm_bindgen(js_name = encodingForModel)]
 pub fn encoding_for_model(model: Option<String>) -> String {
-    Encoding::for_model(model.as_deref().unwrap_or("gpt-4o")).name().to_string()
+    Encoding::for_model(model.as_deref().unwrap_or("gpt-4o"))
+        .name()
+        .to_string()
 }
 
 /// Tokens in `text` for the encoding called `encoding`: what a provider's `countTokens` uses.
 #[wasm_bindgen(js_name = countWithEncoding)]
 pub fn count_with_encoding(text: &str, encoding: &str) -> Result<usize, JsError> {
-    let encoding = Encoding::from_name(encoding).ok_or_else(|| JsError::new(&format!("unknown encoding {encoding:?}")))?;
+    let encoding = Encoding::from_name(encoding)
+        .ok_or_else(|| JsError::new(&format!("unknown encoding {encoding:?}")))?;
     Ok(encoding.count(text))
 }
