@@ -7,6 +7,7 @@ pub mod request_body;
 pub mod results;
 pub mod schedule;
 pub mod status;
+mod steps;
 
 pub use machine::{
     Action, BatchJob, BatchKind, EndPolicy, PollNote, PollReport, PollResult, Stage,
