@@ -1,5 +1,5 @@
 use super::*;
-use crate::error::{Op, Operation};
+use crate::error::{Op, Operation, StatusError};
 
 fn schedule() -> PollSchedule {
     PollSchedule {
