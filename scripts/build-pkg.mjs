@@ -30,7 +30,9 @@ bindgen("edge_llm_npm_tokens", "edge_llm_tokens");
 const names = PUBLIC_EXPORTS.join(",\n  ");
 const entry = (preamble) =>
   `${preamble}\nexport const {\n  ${names},\n} = api;\n`;
-const imports = `import * as providers from "./edge_llm.js";\nimport * as tokens from "./edge_llm_tokens.js";\nimport { surface } from "./surface.js";\n`;
+const imports =
+  `import * as providers from "./edge_llm.js";\nimport * as tokens from "./edge_llm_tokens.js";\nimport { surface } from "./surface.js";\n\n` +
+  `const NAMES = ${JSON.stringify(PUBLIC_EXPORTS)};\n`;
 writeFileSync(
   join(pkg, "index.node.js"),
   entry(
@@ -39,7 +41,7 @@ writeFileSync(
       `import { readFileSync } from "node:fs";\n${imports}\n` +
       `const file = (name) => readFileSync(new URL(name, import.meta.url));\n` +
       `tokens.initSync({ module: file("./edge_llm_tokens_bg.wasm") });\n` +
-      `const api = surface({\n  tokens: () => {},\n  providers: () => providers.initSync({ module: file("./edge_llm_bg.wasm") }),\n});\n`,
+      `const api = surface(NAMES, {\n  tokens: () => {},\n  providers: () => providers.initSync({ module: file("./edge_llm_bg.wasm") }),\n});\n`,
   ),
 );
 writeFileSync(
@@ -49,7 +51,7 @@ writeFileSync(
       `// compiling wasm from bytes at run time).\n` +
       `import tokensModule from "./edge_llm_tokens_bg.wasm";\nimport providersModule from "./edge_llm_bg.wasm";\n${imports}\n` +
       `tokens.initSync({ module: tokensModule });\n` +
-      `const api = surface({\n  tokens: () => {},\n  providers: () => providers.initSync({ module: providersModule }),\n});\n`,
+      `const api = surface(NAMES, {\n  tokens: () => {},\n  providers: () => providers.initSync({ module: providersModule }),\n});\n`,
   ),
 );
 writeFileSync(
@@ -67,7 +69,7 @@ writeFileSync(
       `  providers.initSync({ module: providersModule });\n` +
       `  initialized = true;\n}\n` +
       `const notYet = () => {\n  if (!initialized) throw new Error("edge-llm/web: call \`await init()\` before using the package");\n};\n` +
-      `const api = surface({ tokens: notYet, providers: notYet });\n`,
+      `const api = surface(NAMES, { tokens: notYet, providers: notYet });\n`,
   ),
 );
 for (const file of ["package.json", "edge-llm.d.ts", "web.d.ts", "README.md", "surface.js"]) {

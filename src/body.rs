@@ -17,18 +17,25 @@ pub fn too_large(limit: usize) -> ApiError {
     )
 }
 
-/// The body as text, refusing more than `limit` bytes.
-pub async fn read_text(req: &mut Request, limit: usize) -> Result<String, ApiError> {
-    let too_large = || too_large(limit);
+/// The length the request declares, refused at once when over `limit` (a chunked body is
+/// counted as it is read instead).
+pub fn declared_length(req: &Request, limit: usize) -> Result<Option<usize>, ApiError> {
     let declared = req
         .headers()
         .get("content-length")
         .ok()
         .flatten()
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
+    match declared {
+        Some(n) if n > limit => Err(too_large(limit)),
+        _ => Ok(declared),
     }
+}
+
+/// The body as text, refusing more than `limit` bytes.
+pub async fn read_text(req: &mut Request, limit: usize) -> Result<String, ApiError> {
+    let too_large = || too_large(limit);
+    let declared = declared_length(req, limit)?;
     let mut bytes = Vec::with_capacity(declared.unwrap_or(0).min(limit));
     let mut stream = req.stream().map_err(|e| ApiError::field("body", e))?;
     while let Some(chunk) = stream.next().await {

@@ -130,13 +130,15 @@ impl Config {
             .filter(|m| !m.is_empty())
         {
             Some(m) => m,
-            None => return Err(ApiError::field(
-                "model",
-                format!(
+            None => {
+                return Err(ApiError::field(
+                    "model",
+                    format!(
                     "is required for provider {:?} (it is not LLM_PROVIDER, or LLM_MODEL is empty)",
                     provider.id()
                 ),
-            )),
+                ))
+            }
         };
         Ok((provider, model))
     }

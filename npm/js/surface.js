@@ -8,19 +8,6 @@
 import * as providers from "./edge_llm.js";
 import * as tokens from "./edge_llm_tokens.js";
 
-const CLASSES = [
-  "OpenAIChatProvider",
-  "OpenAIBatchChatProvider",
-  "AnthropicChatProvider",
-  "AnthropicBatchChatProvider",
-  "OllamaChatProvider",
-  "OpenAIEmbeddingProvider",
-  "OllamaEmbeddingProvider",
-  "OpenAIBatchEmbeddingProvider",
-  "ServiceFactory",
-];
-const FUNCTIONS = ["checkLLMHealth", "checkEmbeddingHealth"];
-
 /** Runs `fn` the first time, never again. */
 function once(fn) {
   let done = false;
@@ -33,35 +20,42 @@ function once(fn) {
 }
 
 /**
- * The public API. `ready.tokens()` / `ready.providers()` make sure a module is instantiated
- * (or throw saying how to do it); each runs at most once.
+ * The public API: each of `names` from the module that has it. Names of the token module are
+ * its functions; of the provider module, wasm-bindgen classes (their prototypes have `free`)
+ * or functions. `ready.tokens()` / `ready.providers()` make sure a module is instantiated (or
+ * throw saying how); each runs at most once.
  */
-export function surface(ready) {
+export function surface(names, ready) {
   const tokensReady = once(ready.tokens);
   const providersReady = once(ready.providers);
-  const api = {
-    countTokens: (text, model) => (tokensReady(), tokens.countTokens(text, model)),
-    encodingForModel: (model) => (tokensReady(), tokens.encodingForModel(model)),
-  };
   function countTokens(text) {
     tokensReady();
     return tokens.countWithEncoding(text, this.tokenEncoding);
   }
-  for (const name of CLASSES) {
-    const cls = providers[name];
-    if (name !== "ServiceFactory") cls.prototype.countTokens = countTokens;
-    // A Proxy, not a subclass: instances made inside the module (the factory's) are still
-    // `instanceof` the exported class.
-    api[name] = new Proxy(cls, {
-      construct(target, args, newTarget) {
-        providersReady();
-        return Reflect.construct(target, args, newTarget);
-      },
-    });
-  }
-  for (const name of FUNCTIONS) {
-    const fn = providers[name];
-    api[name] = { [name]: (...args) => (providersReady(), fn(...args)) }[name];
+  const api = {};
+  for (const name of names) {
+    if (name in tokens) {
+      const fn = tokens[name];
+      api[name] = { [name]: (...args) => (tokensReady(), fn(...args)) }[name];
+      continue;
+    }
+    const value = providers[name];
+    if (typeof value?.prototype?.free === "function") {
+      // Instances that report an encoding count through the token module.
+      if (Object.getOwnPropertyDescriptor(value.prototype, "tokenEncoding")) value.prototype.countTokens = countTokens;
+      // A Proxy, not a subclass: instances made inside the module (the factory's) are still
+      // `instanceof` the exported class.
+      api[name] = new Proxy(value, {
+        construct(target, args, newTarget) {
+          providersReady();
+          return Reflect.construct(target, args, newTarget);
+        },
+      });
+    } else if (typeof value === "function") {
+      api[name] = { [name]: (...args) => (providersReady(), value(...args)) }[name];
+    } else {
+      throw new Error(`edge-llm: the package has no ${name} (a build mismatch)`);
+    }
   }
   return api;
 }

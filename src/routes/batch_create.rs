@@ -5,7 +5,7 @@
 use super::batches::view;
 use super::{reply, Ctx};
 use crate::api_error::ApiError;
-use crate::body::{parse_at, too_large, MIB};
+use crate::body::{declared_length, parse_at, MIB};
 use crate::input_stream::{BodyFeed, Choice, InputSource, Outcome as Streamed};
 use crate::log::WorkerHost;
 use crate::store::{BatchRecord, Store, StoredResults, PAGE_ITEMS};
@@ -36,15 +36,7 @@ const MAX_BODY_BYTES: usize = 100 * MIB;
 pub const READ_AHEAD_BYTES: usize = 8 * MIB;
 
 pub async fn create(req: &mut Request, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    let declared = req
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Err(too_large(MAX_BODY_BYTES));
-    }
+    declared_length(req, MAX_BODY_BYTES)?;
     let mut feed = BodyFeed::new(
         req.stream().map_err(|e| ApiError::field("body", e))?,
         MAX_BODY_BYTES,
