@@ -136,7 +136,6 @@ impl Choice {
 pub struct Outcome {
     pub ids: Vec<String>,
     pub error: Option<ApiError>,
-    pub body_bytes: usize,
 }
 
 enum Phase {
@@ -228,7 +227,6 @@ impl InputSource {
         while chunk.len() < CHUNK_BYTES {
             let Some((index, json)) = self.next_request().await? else {
                 self.linter.finish()?;
-                self.outcome.borrow_mut().body_bytes = self.feed.bytes_read();
                 self.phase = Phase::Tail;
                 break;
             };
