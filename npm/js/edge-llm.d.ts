@@ -146,75 +146,61 @@ export interface EmbeddingProvider {
   embed(texts: string[]): Promise<number[][]>;
 }
 
-export declare class OpenAIChatProvider implements ChatProvider {
+// Each class is its constructor plus the interface it implements (declaration merging), so
+// the members are written once, on the interfaces above.
+
+export declare class OpenAIChatProvider {
   constructor(options: OpenAIOptions);
-  readonly maxContextTokens: number;
-  countTokens(text: string): number;
-  chat(messages: Message[]): Promise<ChatResult>;
 }
+export interface OpenAIChatProvider extends ChatProvider {}
 
-export declare class OpenAIBatchChatProvider implements BatchChatProvider {
+export declare class OpenAIBatchChatProvider {
   constructor(options: OpenAIOptions & BatchScheduleOptions);
-  readonly batch: true;
-  readonly timeoutMs: number;
-  readonly maxContextTokens: number;
-  countTokens(text: string): number;
-  chat(messages: Message[]): Promise<ChatResult>;
-  chatBatch(requests: BatchChatRequest[], options?: BatchChatOptions): Promise<BatchChatResult[]>;
 }
+export interface OpenAIBatchChatProvider extends BatchChatProvider {}
 
-export declare class AnthropicChatProvider implements ChatProvider {
+/** `countTokens` is an o200k_base estimate: Anthropic's tokenizer is not public. */
+export declare class AnthropicChatProvider {
   constructor(options: AnthropicOptions);
-  readonly maxContextTokens: number;
-  /** An o200k_base estimate: Anthropic's tokenizer is not public. */
-  countTokens(text: string): number;
-  chat(messages: Message[]): Promise<ChatResult>;
 }
+export interface AnthropicChatProvider extends ChatProvider {}
 
-export declare class AnthropicBatchChatProvider implements BatchChatProvider {
+/**
+ * `countTokens` is an o200k_base estimate. `chatBatch` request ids must match
+ * `^[a-zA-Z0-9_-]{1,64}$`; others are rejected before anything is sent.
+ */
+export declare class AnthropicBatchChatProvider {
   constructor(options: AnthropicOptions & BatchScheduleOptions);
-  readonly batch: true;
-  readonly timeoutMs: number;
-  readonly maxContextTokens: number;
-  /** An o200k_base estimate. */
-  countTokens(text: string): number;
-  chat(messages: Message[]): Promise<ChatResult>;
-  /** Request ids must match `^[a-zA-Z0-9_-]{1,64}$`; others are rejected before sending. */
-  chatBatch(requests: BatchChatRequest[], options?: BatchChatOptions): Promise<BatchChatResult[]>;
 }
+export interface AnthropicBatchChatProvider extends BatchChatProvider {}
 
-export declare class OllamaChatProvider implements ChatProvider {
+/** `countTokens` is an o200k_base estimate. */
+export declare class OllamaChatProvider {
   constructor(options: OllamaOptions);
-  readonly maxContextTokens: number;
-  /** An o200k_base estimate. */
-  countTokens(text: string): number;
-  chat(messages: Message[]): Promise<ChatResult>;
 }
+export interface OllamaChatProvider extends ChatProvider {}
 
-export declare class OpenAIEmbeddingProvider implements EmbeddingProvider {
+/** `embed` splits more than 2048 texts into several calls. */
+export declare class OpenAIEmbeddingProvider {
   constructor(options: OpenAIOptions & EmbeddingOptions);
-  readonly dimensions: number;
-  countTokens(text: string): number;
-  /** More than 2048 texts are split into several calls. */
-  embed(texts: string[]): Promise<number[][]>;
 }
+export interface OpenAIEmbeddingProvider extends EmbeddingProvider {}
 
-export declare class OllamaEmbeddingProvider implements EmbeddingProvider {
+export declare class OllamaEmbeddingProvider {
   constructor(options: OllamaOptions & EmbeddingOptions);
-  readonly dimensions: number;
-  countTokens(text: string): number;
-  embed(texts: string[]): Promise<number[][]>;
 }
+export interface OllamaEmbeddingProvider extends EmbeddingProvider {}
 
-export declare class OpenAIBatchEmbeddingProvider implements EmbeddingProvider {
-  constructor(options: OpenAIOptions & EmbeddingOptions & BatchScheduleOptions);
+export interface BatchEmbeddingProvider extends EmbeddingProvider {
   readonly batch: true;
   readonly timeoutMs: number;
-  readonly dimensions: number;
-  countTokens(text: string): number;
-  embed(texts: string[]): Promise<number[][]>;
   embedBatch(requests: BatchEmbeddingRequest[], options?: BatchChatOptions): Promise<BatchEmbeddingResult[]>;
 }
+
+export declare class OpenAIBatchEmbeddingProvider {
+  constructor(options: OpenAIOptions & EmbeddingOptions & BatchScheduleOptions);
+}
+export interface OpenAIBatchEmbeddingProvider extends BatchEmbeddingProvider {}
 
 export interface ProviderConfig {
   provider: "openai" | "anthropic" | "ollama";

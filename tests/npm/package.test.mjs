@@ -100,11 +100,18 @@ test("edge-llm.d.ts declares every public name and the contract's types", () => 
 });
 
 /** The member names each `declare class` block of the d.ts lists. */
+/** Every class's members: its own, and those of the interfaces merged into it (`export
+ * interface X extends Y {}`) and theirs, recursively. */
 function declaredMembers() {
+  const names = (body) => [...body.matchAll(/^\s+(?:readonly\s+)?(\w+)\s*[(:?]/gm)].map((x) => x[1]).filter((n) => n !== "constructor");
+  const interfaces = {};
+  for (const m of dts.matchAll(/export interface (\w+)(?: extends ([\w, ]+))? \{([\s\S]*?)\}/g)) {
+    interfaces[m[1]] = [...(interfaces[m[1]] ?? []), { parents: (m[2] ?? "").split(",").map((x) => x.trim()).filter(Boolean), own: names(m[3]) }];
+  }
+  const of = (name) => (interfaces[name] ?? []).flatMap(({ parents, own }) => [...own, ...parents.flatMap(of)]);
   const classes = {};
   for (const m of dts.matchAll(/export declare class (\w+)[^{]*\{([\s\S]*?)\n\}/g)) {
-    const members = [...m[2].matchAll(/^\s+(?:readonly\s+)?(\w+)\s*[(:?]/gm)].map((x) => x[1]).filter((n) => n !== "constructor");
-    classes[m[1]] = members;
+    classes[m[1]] = [...new Set([...names(m[2]), ...of(m[1])])];
   }
   return classes;
 }
