@@ -1,5 +1,5 @@
 // Every request body the npm package builds validates against the providers' official specs
-// (../shared/contract/specs): captured through fetchFn doubles, validated with ajv.
+// (tests/spec/openapi/): captured through fetchFn doubles, validated with ajv.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";

@@ -1,9 +1,9 @@
 // The providers' official API descriptions as JSON Schema validators (ajv, draft 2020-12).
 //
-// The specs live outside the repository, in the shared contract folder that CI clones next
-// to it: <repo>/../shared/contract/specs (EDGE_LLM_SPECS_DIR overrides). Each spec is added
-// to ajv whole, with an `$id`, so `$ref: "#/components/schemas/…"` resolves inside it; the
-// request schema of an operation is found from the spec's own `paths`, not hard-coded.
+// The specs are test data in the repository, tests/spec/openapi/ (where each came from is in
+// its README); EDGE_LLM_SPECS_DIR points at other copies. Each spec is added to ajv whole,
+// with an `$id`, so `$ref: "#/components/schemas/…"` resolves inside it; the request schema
+// of an operation is found from the spec's own `paths`, not hard-coded.
 //
 // Two OpenAPI leftovers are not JSON Schema 2020-12 and are rewritten before compiling:
 // `nullable: true` (OpenAPI 3.0) becomes a `"null"` type / an `anyOf` with `{type: "null"}`,
@@ -19,16 +19,15 @@ import { fileURLToPath } from "node:url";
 import Ajv2020 from "ajv/dist/2020.js";
 import { parse as parseYaml } from "yaml";
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-export const SPECS_DIR = process.env.EDGE_LLM_SPECS_DIR ?? resolve(repo, "..", "shared", "contract", "specs");
+export const SPECS_DIR = process.env.EDGE_LLM_SPECS_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), "..", "openapi");
 const FILES = { openai: "openai-openapi.yaml", anthropic: "anthropic-openapi.json" };
 
 function specPath(name) {
   const path = join(SPECS_DIR, FILES[name]);
   if (!existsSync(path)) {
     throw new Error(
-      `The ${name} API spec is missing: ${path}. The spec tests read the shared contract folder, which CI clones ` +
-        `next to this repository (<repo>/../shared/contract/specs); clone it there or set EDGE_LLM_SPECS_DIR.`,
+      `The ${name} API spec is missing: ${path}. It is kept in the repository (tests/spec/openapi/)` +
+        (process.env.EDGE_LLM_SPECS_DIR ? `; EDGE_LLM_SPECS_DIR points elsewhere.` : `; restore it from git.`),
     );
   }
   return path;
