@@ -25,8 +25,12 @@ node --test --test-reporter=spec --test-concurrency=2 tests/support/fake-provide
 step "npm package in workerd: a JavaScript Worker bundled by wrangler, run in Miniflare (Node $("$NODE22" --version))"
 "$NODE22" --test --test-reporter=spec "tests/npm-workerd/*.test.mjs"
 
-step "consumer suite against the TypeScript reference (../shared/contract/reference)"
+step "consumer suite against the TypeScript reference (../shared/contract/reference; skipped without it)"
 node tests/npm/consumer/reference/run.mjs
+
+step "standalone: the committed tree copied where no ../shared exists, its JavaScript suites and the reference runner's skip (~10 s)"
+# A user's clone has nothing beside it; this keeps a test from needing ../shared again.
+./scripts/test-standalone.sh
 
 step "Worker: build/ (worker-build)"
 bash scripts/build-worker.sh
