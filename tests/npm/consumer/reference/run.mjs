@@ -37,7 +37,7 @@ if (!explicitDir && !existsSync(referenceDir)) {
 }
 for (const name of MODULES) {
   if (!existsSync(join(referenceDir, `${name}.ts`))) {
-    console.error(`The TypeScript reference is incomplete: ${join(referenceDir, `${name}.ts`)} is missing.`);
+    console.error(`The TypeScript reference has no ${name}.ts: ${join(referenceDir, `${name}.ts`)} is missing.`);
     process.exit(1);
   }
 }
