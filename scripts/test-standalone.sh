@@ -2,7 +2,7 @@
 # Proves the repository tests on its own: a user's clone has no ../shared beside it (issue 9).
 # Copies the committed tree (HEAD) into a fresh temporary directory, where ../shared cannot
 # exist, and runs there the suites that once read ../shared — the spec tests, the package's
-# suites with e2e (all of Node's JavaScript suites: ~10 s) and the reference runner, which
+# suites with e2e (all of Node's JavaScript suites: 10–20 s) and the reference runner, which
 # must skip. Needs pkg/ and node_modules/ (run after `node scripts/build-pkg.mjs`); they are
 # reused, not rebuilt: pkg/ copied into the copy, node_modules/ linked entry by entry.
 #

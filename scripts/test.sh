@@ -28,7 +28,7 @@ step "npm package in workerd: a JavaScript Worker bundled by wrangler, run in Mi
 step "consumer suite against the TypeScript reference (../shared/contract/reference; skipped without it)"
 node tests/npm/consumer/reference/run.mjs
 
-step "standalone: the committed tree copied where no ../shared exists, its JavaScript suites and the reference runner's skip (~10 s)"
+step "standalone: the committed tree copied where no ../shared exists, its JavaScript suites and the reference runner's skip (~15 s)"
 # A user's clone has nothing beside it; this keeps a test from needing ../shared again.
 ./scripts/test-standalone.sh
 
