@@ -20,7 +20,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 
 if [[ ! -f .dev.vars ]]; then
-  token="dev-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  token="dev-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   printf 'GATEWAY_TOKEN=%s\n' "$token" > .dev.vars
   echo "Wrote .dev.vars with a new GATEWAY_TOKEN (see .dev.vars.example for the other settings)."
 fi

@@ -14,6 +14,8 @@ pub struct ApiError {
     pub upstream_status: Option<u16>,
     /// For 405s: the methods the route takes (the `Allow` header HTTP requires).
     pub allow: Option<&'static str>,
+    /// For a batch create that may have gone through upstream: the id to follow it by.
+    pub batch_id: Option<String>,
 }
 
 impl ApiError {
@@ -24,11 +26,14 @@ impl ApiError {
             message: message.into(),
             upstream_status: None,
             allow: None,
+            batch_id: None,
         }
     }
 
-    /// A 400 that names the field.
+    /// A 400 that names the field. Both may quote the input (a hostile key can be megabytes
+    /// long): each is cut to a short excerpt.
     pub fn field(field: &str, problem: impl std::fmt::Display) -> Self {
+        let (field, problem) = (excerpt(field, 120), excerpt(&problem.to_string(), 200));
         ApiError::new(400, "invalid_request", format!("{field}: {problem}"))
     }
 
@@ -79,6 +84,9 @@ impl ApiError {
         if let Some(status) = self.upstream_status {
             error["upstreamStatus"] = status.into();
         }
+        if let Some(id) = self.batch_id {
+            error["batchId"] = id.into();
+        }
         let mut response = Response::from_json(&json!({ "error": error }))
             .expect("plain JSON always serialises")
             .with_status(self.status);
@@ -86,6 +94,14 @@ impl ApiError {
             let _ = response.headers_mut().set("allow", allow);
         }
         response
+    }
+}
+
+/// The first `max` characters of `text`, with `…` when there was more.
+pub fn excerpt(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((cut, _)) => format!("{}…", &text[..cut]),
     }
 }
 

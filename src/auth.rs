@@ -2,6 +2,10 @@
 
 use crate::api_error::ApiError;
 
+/// The shortest `GATEWAY_TOKEN` the Worker accepts (contract §4.1): a short token is easy to
+/// guess, and every secret is kept out of what the Worker says by its value.
+pub const MIN_TOKEN_CHARS: usize = 32;
+
 /// Checks the request's `Authorization` header against the configured token.
 pub fn check(header: Option<&str>, token: Option<&str>) -> Result<(), ApiError> {
     let Some(token) = token.filter(|t| !t.is_empty()) else {
@@ -11,6 +15,13 @@ pub fn check(header: Option<&str>, token: Option<&str>) -> Result<(), ApiError> 
             "the gateway has no GATEWAY_TOKEN secret configured; set one with `wrangler secret put GATEWAY_TOKEN`",
         ));
     };
+    if token.chars().count() < MIN_TOKEN_CHARS {
+        return Err(ApiError::new(
+            503,
+            "not_configured",
+            format!("the gateway's GATEWAY_TOKEN is shorter than {MIN_TOKEN_CHARS} characters; set a long random one (e.g. `openssl rand -hex 32`) with `wrangler secret put GATEWAY_TOKEN`"),
+        ));
+    }
     let Some(header) = header else {
         return Err(unauthorized(
             "missing Authorization header; send `Authorization: Bearer <token>`",
@@ -53,35 +64,68 @@ mod tests {
 
     #[test]
     fn only_the_right_bearer_token_passes() {
-        assert!(check(Some("Bearer s3cret"), Some("s3cret")).is_ok());
+        assert!(check(
+            Some("Bearer s3cret-0123456789abcdefghijklmnopq"),
+            Some("s3cret-0123456789abcdefghijklmnopq")
+        )
+        .is_ok());
         assert_eq!(
-            check(Some("Bearer nope"), Some("s3cret"))
+            check(
+                Some("Bearer nope"),
+                Some("s3cret-0123456789abcdefghijklmnopq")
+            )
+            .unwrap_err()
+            .status,
+            401
+        );
+        assert_eq!(
+            check(
+                Some("Bearer s3cre"),
+                Some("s3cret-0123456789abcdefghijklmnopq")
+            )
+            .unwrap_err()
+            .status,
+            401
+        );
+        assert_eq!(
+            check(
+                Some("Basic s3cret-0123456789abcdefghijklmnopq"),
+                Some("s3cret-0123456789abcdefghijklmnopq")
+            )
+            .unwrap_err()
+            .status,
+            401
+        );
+        assert!(check(
+            Some("bearer s3cret-0123456789abcdefghijklmnopq"),
+            Some("s3cret-0123456789abcdefghijklmnopq")
+        )
+        .is_ok());
+        assert_eq!(
+            check(
+                Some("Bearers3cret-0123456789abcdefghijklmnopq"),
+                Some("s3cret-0123456789abcdefghijklmnopq")
+            )
+            .unwrap_err()
+            .status,
+            401
+        );
+        assert_eq!(
+            check(None, Some("s3cret-0123456789abcdefghijklmnopq"))
                 .unwrap_err()
                 .status,
             401
         );
-        assert_eq!(
-            check(Some("Bearer s3cre"), Some("s3cret"))
-                .unwrap_err()
-                .status,
-            401
-        );
-        assert_eq!(
-            check(Some("Basic s3cret"), Some("s3cret"))
-                .unwrap_err()
-                .status,
-            401
-        );
-        assert!(check(Some("bearer s3cret"), Some("s3cret")).is_ok());
-        assert_eq!(
-            check(Some("Bearers3cret"), Some("s3cret"))
-                .unwrap_err()
-                .status,
-            401
-        );
-        assert_eq!(check(None, Some("s3cret")).unwrap_err().status, 401);
         assert_eq!(check(Some("Bearer x"), None).unwrap_err().status, 503);
         assert_eq!(check(Some("Bearer "), Some("")).unwrap_err().status, 503);
+        let short = "x".repeat(MIN_TOKEN_CHARS - 1);
+        let e = check(Some(&format!("Bearer {short}")), Some(&short)).unwrap_err();
+        assert_eq!(e.status, 503);
+        assert!(
+            e.message.contains("shorter than 32 characters"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

@@ -24,8 +24,10 @@ use std::collections::HashMap;
 /// 40 MB), for 144 instead of 92 fragments (57 MB of results) or 348 (157 MB); output in
 /// input order writes each page once and stays within the 40 MB either way.
 const BUFFER_BYTES: usize = 16 * 1024 * 1024;
-/// Largest fragment: under KV's 25 MiB value limit with room to spare.
-const MAX_FRAGMENT_BYTES: usize = 20 * 1024 * 1024;
+/// Largest fragment: well under KV's 25 MiB value limit, and small enough that a results
+/// read, which holds one fragment at a time, stays small (a page of 1,000 answers of 64 KB
+/// is 8 fragments; a 100-item read touches one or two).
+const MAX_FRAGMENT_BYTES: usize = 8 * 1024 * 1024;
 const DOWNLOAD: CallOptions = CallOptions {
     retry: RetryPolicy { max_retries: 2 },
     timeout_ms: Some(120_000),
@@ -61,7 +63,7 @@ pub async fn collect(
     let Action::Collect { files, .. } = record.job.next_action(started) else {
         return Ok(());
     };
-    let requests = api.result_requests(files);
+    let requests = api.result_requests(files).map_err(CollectError::Upstream)?;
     let attempt = format!("{:08x}", (js_sys::Math::random() * 4e9) as u32);
     let positions = input_positions(store, record).await?;
     let mut writer = PageWriter::new(record.total, PAGE_ITEMS, BUFFER_BYTES, MAX_FRAGMENT_BYTES);
@@ -134,12 +136,17 @@ async fn input_positions(
     let mut positions = HashMap::with_capacity(record.total as usize);
     let pages = record.total.div_ceil(u64::from(PAGE_ITEMS)) as u32;
     for page in 0..pages {
-        for (i, id) in store
-            .ids_page(&record.id, page)
-            .await?
-            .into_iter()
-            .enumerate()
-        {
+        let ids = store.ids_page(&record.id, page).await?.ok_or_else(|| {
+            ApiError::new(
+                503,
+                "not_ready",
+                format!(
+                    "ids page {page} of batch {} is not readable (yet)",
+                    record.id
+                ),
+            )
+        })?;
+        for (i, id) in ids.into_iter().enumerate() {
             positions
                 .entry(id)
                 .or_insert(u64::from(page) * u64::from(PAGE_ITEMS) + i as u64);
@@ -156,8 +163,9 @@ async fn write(
     count: &mut u64,
 ) -> Result<(), ApiError> {
     for fragment in pending.drain(..) {
+        let now = js_sys::Date::now();
         store
-            .put_fragment(&record.id, record.created_at, attempt, fragment)
+            .put_fragment(&record.id, record.created_at, attempt, fragment, now)
             .await?;
         *count += 1;
     }

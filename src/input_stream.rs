@@ -5,10 +5,13 @@
 //! requests one at a time (`edge_llm_core::batch::request_body`). [`InputSource`] turns them
 //! into the bytes of the upstream call — OpenAI's multipart file upload or Anthropic's create
 //! body, framed by `BatchApi::input_stream` — linting each request on the way. The upstream
-//! `fetch` pulls from it, so the body is read only as fast as the upload goes out.
+//! `fetch` pulls from it, so the body is read only as fast as the upload goes out. The
+//! request ids go to KV a page at a time as they are read ([`IdPages`]), all of them before
+//! the body's last byte goes upstream, so no batch can exist upstream without them.
 
 use crate::api_error::ApiError;
 use crate::body::{parse_at, too_large, MIB};
+use crate::store::{Store, PAGE_ITEMS};
 use edge_llm_core::batch::request_body::{BodyError, BodyEvent, RequestBodyReader};
 use edge_llm_core::lint::BatchLinter;
 use edge_llm_core::message::BatchChatRequest;
@@ -20,8 +23,10 @@ use std::rc::Rc;
 use wasm_bindgen::JsValue;
 use worker::ByteStream;
 
-/// The largest single request in a batch body.
-const MAX_REQUEST_BYTES: usize = 16 * MIB;
+/// The largest single request in a batch body: as large as a whole chat body may be. A
+/// request is held three times while it is turned into upload bytes (raw, parsed, encoded),
+/// so this bounds the isolate's memory for any body shape (contract §4.1).
+pub const MAX_REQUEST_BYTES: usize = 4 * MIB;
 /// Upload chunks are about this size: fewer, larger chunks cross into JavaScript faster.
 const CHUNK_BYTES: usize = 64 * 1024;
 
@@ -130,12 +135,63 @@ impl Choice {
     }
 }
 
-/// What the streamed call leaves behind for the route: the ids in input order, and the
-/// first problem found in the body (a 400 or 413 beats the upstream error it causes).
+/// What the streamed call leaves behind for the route: how many requests went upstream,
+/// and the first problem found in the body (a 400 or 413 beats the upstream error it causes).
 #[derive(Default)]
 pub struct Outcome {
-    pub ids: Vec<String>,
+    pub total: u64,
+    /// Pages of ids written to KV so far.
+    pub id_pages: u32,
     pub error: Option<ApiError>,
+}
+
+/// The request ids, written to KV a page at a time as the body is read: only one page is
+/// ever held.
+pub struct IdPages {
+    pub store: Store,
+    pub id: String,
+    pub created_at: f64,
+    page: u32,
+    ids: Vec<String>,
+}
+
+impl IdPages {
+    pub fn new(store: Store, id: String, created_at: f64) -> Self {
+        IdPages {
+            store,
+            id,
+            created_at,
+            page: 0,
+            ids: Vec::with_capacity(PAGE_ITEMS as usize),
+        }
+    }
+
+    async fn push(&mut self, request_id: String) -> Result<(), ApiError> {
+        self.ids.push(request_id);
+        if self.ids.len() >= PAGE_ITEMS as usize {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the page in hand (the last one may be short).
+    pub async fn flush(&mut self) -> Result<(), ApiError> {
+        if self.ids.is_empty() {
+            return Ok(());
+        }
+        let now = js_sys::Date::now();
+        self.store
+            .put_ids_page(&self.id, self.created_at, self.page, &self.ids, now)
+            .await?;
+        self.page += 1;
+        self.ids.clear();
+        Ok(())
+    }
+
+    /// Pages written so far.
+    pub fn pages_written(&self) -> u32 {
+        self.page
+    }
 }
 
 enum Phase {
@@ -156,11 +212,13 @@ pub struct InputSource {
     api: BatchApi,
     input: InputStream,
     linter: BatchLinter,
+    ids: IdPages,
     phase: Phase,
     outcome: Rc<RefCell<Outcome>>,
 }
 
 impl InputSource {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         feed: BodyFeed,
         ahead: VecDeque<(usize, Vec<u8>)>,
@@ -168,6 +226,7 @@ impl InputSource {
         resolved: (String, String),
         api: BatchApi,
         input: InputStream,
+        ids: IdPages,
         outcome: Rc<RefCell<Outcome>>,
     ) -> Result<Self, ApiError> {
         let linter = BatchLinter::new(api.provider())?;
@@ -179,6 +238,7 @@ impl InputSource {
             api,
             input,
             linter,
+            ids,
             phase: Phase::Head,
             outcome,
         })
@@ -227,6 +287,9 @@ impl InputSource {
         while chunk.len() < CHUNK_BYTES {
             let Some((index, json)) = self.next_request().await? else {
                 self.linter.finish()?;
+                // The last ids are stored before the body can end upstream.
+                self.ids.flush().await?;
+                self.outcome.borrow_mut().id_pages = self.ids.pages_written();
                 self.phase = Phase::Tail;
                 break;
             };
@@ -238,7 +301,9 @@ impl InputSource {
                 chunk.push_str(self.input.separator);
             }
             chunk.push_str(&item);
-            self.outcome.borrow_mut().ids.push(request.id);
+            self.outcome.borrow_mut().total += 1;
+            self.ids.push(request.id).await?;
+            self.outcome.borrow_mut().id_pages = self.ids.pages_written();
         }
         Ok(chunk.into_bytes())
     }

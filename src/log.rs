@@ -162,4 +162,13 @@ impl Host for WorkerHost {
     fn log(&self, level: Level, message: &str, meta: Value) {
         self.log.write(level, message, meta);
     }
+
+    /// Upstream text enters here: secrets out, and cut to what a record or an answer needs
+    /// (an error body can be megabytes; records are read on every cron run).
+    fn admit(&self, text: String) -> String {
+        crate::api_error::excerpt(&self.log.scrub(text), MAX_ADMITTED_CHARS)
+    }
 }
+
+/// The longest upstream text (an error body, a message) the Worker keeps.
+const MAX_ADMITTED_CHARS: usize = 2000;

@@ -203,6 +203,17 @@ pub enum BatchFailure {
     TimedOut { after_ms: u64 },
     /// Completed, but there is no file to read results from.
     NoOutputFile,
+    /// The Worker: polls or downloads failed without a break for `after_ms`.
+    Unreachable {
+        after_ms: u64,
+        attempts: u32,
+        message: String,
+    },
+    /// The Worker cancelled a batch upstream kept open past its window, and upstream did
+    /// not end it either.
+    NeverEnded { after_ms: u64 },
+    /// The Worker: a create whose answer was lost made no batch upstream.
+    NotCreated { detail: String },
 }
 
 /// Every way an edge-llm call can fail.
@@ -260,6 +271,32 @@ fn batch_message(provider: Provider, failure: &BatchFailure) -> String {
             format!("{provider} batch ended but no results_url")
         }
         BatchFailure::NoOutputFile => format!("{provider} batch completed but no output_file_id"),
+        BatchFailure::Unreachable {
+            after_ms,
+            attempts,
+            message,
+        } => format!(
+            "{provider} batch: polls failed without a break for {} ({attempts} attempts): {message}",
+            duration(*after_ms)
+        ),
+        BatchFailure::NeverEnded { after_ms } => format!(
+            "{provider} batch still open {} after creation, though cancelled past its 24h window",
+            duration(*after_ms)
+        ),
+        BatchFailure::NotCreated { detail } => {
+            format!("{provider} batch was not created upstream: {detail}")
+        }
+    }
+}
+
+/// `6h`, `6h 22min`, `45min`, `30s`.
+fn duration(ms: u64) -> String {
+    let (hours, minutes) = (ms / 3_600_000, ms % 3_600_000 / 60_000);
+    match (hours, minutes) {
+        (0, 0) => format!("{}s", ms / 1000),
+        (0, m) => format!("{m}min"),
+        (h, 0) => format!("{h}h"),
+        (h, m) => format!("{h}h {m}min"),
     }
 }
 

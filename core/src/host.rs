@@ -62,4 +62,11 @@ pub trait Host {
     fn random(&self) -> f64;
     /// A log line with a JSON object of details. Never given a secret.
     fn log(&self, level: Level, message: &str, meta: Value);
+    /// Text from outside — an upstream error body, a connection error, a result item's
+    /// error — as it may be kept and shown. A host that holds secrets takes them out here,
+    /// where the text enters, rather than by rewriting whole stored values later (which
+    /// would corrupt them). The default keeps it as it is, as the reference does.
+    fn admit(&self, text: String) -> String {
+        text
+    }
 }

@@ -22,6 +22,7 @@ pub mod ollama;
 pub mod openai;
 pub mod provider;
 pub mod retry;
+pub mod time;
 
 pub use edge_llm_tokens as tokens;
 pub use error::{Error, Provider};

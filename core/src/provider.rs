@@ -2,7 +2,7 @@
 //! provider through the same few calls and the wire details stay in the provider modules.
 
 use crate::anthropic::{self, AnthropicConfig};
-use crate::batch::{BatchKind, BatchSnapshot, ItemLine, LineProblem, ResultFiles};
+use crate::batch::{BatchKind, BatchList, BatchSnapshot, ItemLine, LineProblem, ResultFiles};
 use crate::error::{AnswerProblem, Error, Operation, Provider};
 use crate::http::HttpRequest;
 use crate::json_mode::ContentError;
@@ -259,16 +259,20 @@ impl BatchApi {
     }
 
     /// The create call: from the uploaded file (OpenAI) or inline (Anthropic, chat only).
+    /// `tag` is the Worker's own id for the batch, kept as upstream metadata where the API
+    /// has it (OpenAI), so a create whose answer is lost can be found again.
     pub fn create_request(
         &self,
         input_file_id: Option<&str>,
         input: BatchInput<'_>,
+        tag: Option<&str>,
     ) -> Result<HttpRequest, Error> {
         match (self, input) {
             (BatchApi::OpenAI { cfg, endpoint, .. }, _) => Ok(openai::batches::create_request(
                 cfg,
                 input_file_id.unwrap_or_default(),
                 *endpoint,
+                tag,
             )),
             (BatchApi::Anthropic(cfg), BatchInput::Chat(requests)) => {
                 anthropic::batches::create_request(cfg, requests)
@@ -294,6 +298,21 @@ impl BatchApi {
         }
     }
 
+    /// A page of upstream's batches, newest first (`after`: the previous page's `next`).
+    pub fn list_request(&self, after: Option<&str>) -> HttpRequest {
+        match self {
+            BatchApi::OpenAI { cfg, .. } => openai::batches::list_request(cfg, after),
+            BatchApi::Anthropic(cfg) => anthropic::batches::list_request(cfg, after),
+        }
+    }
+
+    pub fn parse_list(&self, body: serde_json::Value) -> Result<BatchList, AnswerProblem> {
+        match self {
+            BatchApi::OpenAI { .. } => openai::batches::parse_list(body),
+            BatchApi::Anthropic(_) => anthropic::batches::parse_list(body),
+        }
+    }
+
     /// Reads the upload answer: the input file's id.
     pub fn parse_upload(&self, body: serde_json::Value) -> Result<String, AnswerProblem> {
         openai::files::parse_file(body)
@@ -308,13 +327,13 @@ impl BatchApi {
     }
 
     /// The downloads that hold a finished batch's results (output file first).
-    pub fn result_requests(&self, files: &ResultFiles) -> Vec<HttpRequest> {
+    pub fn result_requests(&self, files: &ResultFiles) -> Result<Vec<HttpRequest>, Error> {
         match self {
-            BatchApi::OpenAI { cfg, .. } => [&files.output_file_id, &files.error_file_id]
+            BatchApi::OpenAI { cfg, .. } => Ok([&files.output_file_id, &files.error_file_id]
                 .into_iter()
                 .flatten()
                 .map(|id| openai::files::content_request(cfg, id))
-                .collect(),
+                .collect()),
             BatchApi::Anthropic(cfg) => files
                 .results_url
                 .iter()
@@ -391,7 +410,7 @@ mod tests {
         };
         let claude = BatchApi::Anthropic(AnthropicConfig::new(ApiKey::new("k"), "claude"));
         let whole = claude
-            .create_request(None, BatchInput::Chat(&reqs))
+            .create_request(None, BatchInput::Chat(&reqs), None)
             .unwrap();
         let crate::http::Body::Json(body) = whole.body else {
             panic!()
@@ -435,6 +454,7 @@ mod tests {
         };
         let urls: Vec<String> = api
             .result_requests(&files)
+            .unwrap()
             .into_iter()
             .map(|r| r.url)
             .collect();

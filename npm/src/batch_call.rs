@@ -3,7 +3,7 @@
 
 use crate::chat_providers::ChatCore;
 use crate::embedding_providers::EmbeddingCore;
-use edge_llm_core::batch::{BatchJob, EndPolicy, Outcome, PollSchedule, ResultSet};
+use edge_llm_core::batch::{BatchJob, Outcome, Policy, PollSchedule, ResultSet};
 use edge_llm_core::client::batch::BatchDriver;
 use edge_llm_core::client::CallOptions;
 use edge_llm_core::host::{Host, Level};
@@ -90,13 +90,13 @@ async fn run(
             );
             BatchJob::resume(
                 kind,
-                EndPolicy::Strict,
+                Policy::Reference,
                 setup.schedule,
                 id.clone(),
                 host.now_ms(),
             )
         }
-        None => BatchJob::new(kind, EndPolicy::Strict, setup.schedule),
+        None => BatchJob::new(kind, Policy::Reference, setup.schedule, host.now_ms()),
     };
     let driver = BatchDriver::new(host, &setup.api, opts);
     let on_created = |batch_id: &str| {

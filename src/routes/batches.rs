@@ -1,14 +1,13 @@
 //! Reading batches: status, results, cancel. Creating one is `batch_create`; moving it
-//! forward is the cron's (`crate::cron`).
+//! forward — and writing its record — is the cron's alone ([`crate::cron`]).
 
 use super::{reply, Ctx};
 use crate::api_error::ApiError;
 use crate::log::WorkerHost;
-use crate::store::{BatchRecord, Store, StoredResults, PAGE_ITEMS};
-use edge_llm_core::batch::pages::merge_fragments;
-use edge_llm_core::batch::ItemResult;
+use crate::store::{keys, BatchRecord, Store, StoredResults, PAGE_ITEMS};
+use edge_llm_core::batch::pages::items_in;
+use edge_llm_core::batch::{ItemResult, Outcome, Stage};
 use edge_llm_core::client::batch::BatchDriver;
-use edge_llm_core::message::BatchChatResult;
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::HashMap;
@@ -17,13 +16,8 @@ use worker::{Request, Response};
 /// Results per `GET …/results` page.
 const RESULTS_PER_CALL: u64 = 100;
 
-/// Batch ids are upstream's (`batch_…`, `msgbatch_…`) or ours (`sync_…`).
 fn check_id(id: &str) -> Result<(), ApiError> {
-    let ok = (1..=128).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
+    if keys::is_batch_id(id) {
         Ok(())
     } else {
         Err(ApiError::field(
@@ -33,26 +27,18 @@ fn check_id(id: &str) -> Result<(), ApiError> {
     }
 }
 
-/// `GET /v1/batches/{id}`'s answer; a stored upstream error may quote a key back.
-pub(super) fn view(record: &BatchRecord, ctx: &Ctx<'_>) -> serde_json::Value {
-    let mut view = record.view();
-    if let Some(error) = view.get("error").and_then(|e| e.as_str()) {
-        view["error"] = ctx.log.redact(error).into();
-    }
-    view
-}
-
 async fn load(store: &Store, id: &str) -> Result<BatchRecord, ApiError> {
     check_id(id)?;
-    store
-        .get(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no batch with id {id}")))
+    match store.get(id).await? {
+        Ok(Some(record)) => Ok(record),
+        Ok(None) => Err(ApiError::not_found(format!("no batch with id {id}"))),
+        Err(unreadable) => Err(ApiError::internal(format!("batch {id}: {unreadable}"))),
+    }
 }
 
 pub async fn status(id: &str, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    let record = load(&Store::new(ctx.env, ctx.log)?, id).await?;
-    reply(200, &view(&record, ctx))
+    let record = load(&Store::new(ctx.env)?, id).await?;
+    reply(200, &record.view())
 }
 
 #[derive(Deserialize)]
@@ -60,10 +46,13 @@ struct ResultsQuery {
     cursor: Option<String>,
 }
 
+/// One page of results, in input order. It reads only the fragments that hold the page's
+/// range (their manifest says which), one at a time, and passes the stored JSON on
+/// unparsed: a page of large answers never has its 1,000-item neighbourhood in memory.
 pub async fn results(id: &str, req: &Request, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    let store = Store::new(ctx.env, ctx.log)?;
+    let store = Store::new(ctx.env)?;
     let record = load(&store, id).await?;
-    let Some(outcome) = record.outcome() else {
+    let Some(outcome) = record.job.outcome() else {
         return Err(ApiError::conflict(format!(
             "batch {id} is {}; results are readable once it has ended",
             record.job.status()
@@ -85,42 +74,99 @@ pub async fn results(id: &str, req: &Request, ctx: &Ctx<'_>) -> Result<Response,
     let end = (start + RESULTS_PER_CALL)
         .min(page_start + u64::from(PAGE_ITEMS))
         .min(record.total);
-    let ids = store.ids_page(id, page).await?;
-    let mut found: HashMap<u64, BatchChatResult> = HashMap::new();
-    if let Some(StoredResults { attempt, manifest }) = &record.results {
-        let count = manifest.fragments.get(page as usize).copied().unwrap_or(0);
-        let bodies = store.fragments(id, attempt, page, count).await?;
-        let items: Vec<(u64, BatchChatResult)> = merge_fragments(&bodies)
+    let ids = match record.total {
+        0 => vec![],
+        _ => store.ids_page(id, page).await?.ok_or_else(|| {
+            ApiError::new(
+                503,
+                "not_ready",
+                format!("the request ids of batch {id} are not readable yet; retry shortly"),
+            )
+        })?,
+    };
+    let found = match &record.results {
+        Some(stored) => stored_items(&store, id, stored, page, start, end).await?,
+        None => HashMap::new(),
+    };
+    let mut body = String::from("{\"results\":[");
+    for i in start..end {
+        if i > start {
+            body.push(',');
+        }
+        match found.get(&i) {
+            Some(json) => body.push_str(json),
+            None => body.push_str(&missing(outcome, &ids, (i - page_start) as usize)),
+        }
+    }
+    body.push(']');
+    if end < record.total {
+        body.push_str(&format!(",\"next\":\"{end}\""));
+    }
+    body.push('}');
+    let mut response = Response::ok(body).map_err(|e| ApiError::internal(e.to_string()))?;
+    let _ = response
+        .headers_mut()
+        .set("content-type", "application/json");
+    Ok(response)
+}
+
+/// The stored results with an index in `start..end`, as stored JSON.
+async fn stored_items(
+    store: &Store,
+    id: &str,
+    stored: &StoredResults,
+    page: u32,
+    start: u64,
+    end: u64,
+) -> Result<HashMap<u64, String>, ApiError> {
+    let mut found: HashMap<u64, String> = HashMap::new();
+    for n in stored.manifest.fragments_for(page, start, end) {
+        let body = store.fragment(id, &stored.attempt, page, n).await?;
+        let items = items_in(&body, start, end)
             .map_err(|e| ApiError::internal(format!("stored results are unreadable: {e}")))?;
-        for (index, item) in items {
+        for (index, raw) in items {
             // The same request in the output and the error file: the answer wins.
-            if item.error.is_none() || !found.contains_key(&index) {
-                found.insert(index, item);
+            let keep = match found.get(&index) {
+                None => true,
+                Some(kept) => has_error(kept) && !has_error(raw.get()),
+            };
+            if keep {
+                found.insert(index, raw.get().to_string());
             }
         }
     }
-    let results: Vec<BatchChatResult> = (start..end)
-        .map(|i| {
-            let request_id = ids
-                .get((i - page_start) as usize)
-                .cloned()
-                .unwrap_or_default();
-            found.remove(&i).unwrap_or_else(|| {
-                ItemResult::missing(outcome.missing_item_error()).with_id(request_id)
-            })
-        })
-        .collect();
-    let mut answer = json!({ "results": results });
-    if end < record.total {
-        answer["next"] = end.to_string().into();
-    }
-    reply(200, &answer)
+    Ok(found)
 }
 
+/// Whether a stored result carries an `error`.
+fn has_error(json: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Probe {
+        #[serde(default)]
+        error: Option<serde::de::IgnoredAny>,
+    }
+    serde_json::from_str::<Probe>(json).is_ok_and(|p| p.error.is_some())
+}
+
+/// The result of a request the result files do not mention.
+fn missing(outcome: Outcome, ids: &[String], at: usize) -> String {
+    let request_id = ids.get(at).cloned().unwrap_or_default();
+    let item = ItemResult::missing(outcome.missing_item_error()).with_id(request_id);
+    serde_json::to_string(&item).expect("results are plain JSON")
+}
+
+/// Asks upstream to cancel. The answer shows what upstream said; the cron, the record's
+/// only writer after creation, records what follows on its next run.
 pub async fn cancel(id: &str, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    let store = Store::new(ctx.env, ctx.log)?;
+    let store = Store::new(ctx.env)?;
     let mut record = load(&store, id).await?;
-    if record.progress_rank() > 1 {
+    if record.job.batch_id().is_none() {
+        return Err(ApiError::conflict(format!(
+            "batch {id} is still being created; cancel it once it is {}",
+            "in_progress"
+        )));
+    }
+    if !matches!(record.job.stage(), Stage::Poll { .. }) {
         return Err(ApiError::conflict(format!(
             "batch {id} is already {}",
             record.job.status()
@@ -128,16 +174,11 @@ pub async fn cancel(id: &str, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     }
     let api = ctx.config.batch_api_for(record.provider, &record.model)?;
     let host = WorkerHost::new(ctx.log.with("batchId", id).with("step", "cancel"));
-    let report = BatchDriver::new(&host, &api, ctx.config.call)
+    BatchDriver::new(&host, &api, ctx.config.call)
         .cancel(&mut record.job)
         .await
         .map_err(|e| ApiError::upstream(&e))?;
-    if report.changed {
-        record.updated_at = js_sys::Date::now();
-        store.put_unless_behind(&record).await?;
-        if record.job.is_done() {
-            store.mark_closed(&record).await?;
-        }
-    }
-    reply(200, &view(&record, ctx))
+    let mut view = record.view();
+    view["updatedAt"] = json!(crate::store::iso(js_sys::Date::now()));
+    reply(200, &view)
 }

@@ -22,9 +22,18 @@ pub struct Ctx<'a> {
     pub env: &'a Env,
     pub config: &'a Config,
     pub log: &'a Log,
+    /// The request's lifetime, for work that must finish even if the client hangs up.
+    pub worker: &'a worker::Context,
 }
 
-pub async fn handle(mut req: Request, env: Env) -> Response {
+impl Ctx<'_> {
+    /// Runs `work` to its end even if the client goes away first.
+    pub fn wait_until(&self, work: impl std::future::Future<Output = ()> + 'static) {
+        self.worker.wait_until(work);
+    }
+}
+
+pub async fn handle(mut req: Request, env: Env, worker: worker::Context) -> Response {
     let started = js_sys::Date::now();
     let config = Config::from_env(&env);
     let path = req.path();
@@ -35,6 +44,7 @@ pub async fn handle(mut req: Request, env: Env) -> Response {
         env: &env,
         config: &config,
         log: &log,
+        worker: &worker,
     };
     let response = match route(&mut req, &path, &ctx).await {
         Ok(response) => response,

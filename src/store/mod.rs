@@ -1,4 +1,4 @@
-//! The KV layout. Every batch lives under its upstream id:
+//! The KV layout. Every batch lives under the gateway's own id:
 //!
 //! | key | value |
 //! |---|---|
@@ -6,262 +6,306 @@
 //! | `batch:{id}:ids:{page}` | the request ids of one page of input, in input order |
 //! | `batch:{id}:results:{attempt}:{page}:{n}` | fragment *n* of a page of results |
 //! | `open:{createdAt}:{id}` | present while the batch is open; cron lists these, oldest first |
+//! | `claim:{provider}:{upstreamId}` | the gateway id whose create made that upstream batch |
 //!
-//! Results are written under an attempt id chosen by the run that collects them, and the
-//! record names the attempt only after all of its fragments are written, so overlapping or
-//! interrupted runs never mix or lose fragments (see the README's architecture section).
+//! Every key of a batch expires at the same moment ([`keys::expires_at`]). Values are
+//! stored as they are: secrets are kept out where outside text enters (the host's
+//! `admit`), never by rewriting whole values, which could corrupt them. Results are written
+//! under an attempt id chosen by the run that collects them, and the record names the
+//! attempt only after all of its fragments are written (see the README's architecture).
 
+pub mod keys;
 mod record;
 
-pub use record::{BatchRecord, StoredResults};
+pub use record::{iso, BatchRecord, StoredResults, Unreadable, FORMAT};
 
 use crate::api_error::ApiError;
-use crate::log::Log;
 use edge_llm_core::batch::pages::Fragment;
+use edge_llm_core::Provider;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use worker::kv::KvStore;
 use worker::Env;
 
-/// How long finished batches and their results stay readable.
-pub const RETENTION_SECONDS: u64 = 30 * 24 * 3600;
-/// From creation to stored results at most: the 24 h deadline, and slack for collecting.
-const LIFETIME_SECONDS: u64 = 2 * 24 * 3600;
-
-/// When every key of a batch expires (seconds since the epoch): all at once. A TTL from each
-/// write let the ids, written at creation, expire up to a day before the record and results
-/// written at completion, and reading results then failed.
-fn expires_at(created_at_ms: f64) -> u64 {
-    (created_at_ms / 1000.0) as u64 + LIFETIME_SECONDS + RETENTION_SECONDS
-}
 /// Requests per page of ids and results.
 pub const PAGE_ITEMS: u32 = 1000;
+/// Keys per bulk read (KV's limit).
+const BULK: usize = 100;
 
+#[derive(Clone)]
 pub struct Store {
     kv: KvStore,
-    /// Every value is scrubbed of the secrets before it is written: upstream error bodies
-    /// (stored in failed records) and result lines can quote an API key back.
-    log: Log,
 }
 
 fn kv_error(what: &str, e: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(format!("Workers KV {what} failed: {e}"))
-}
-
-fn record_key(id: &str) -> String {
-    format!("batch:{id}")
-}
-
-fn ids_key(id: &str, page: u32) -> String {
-    format!("batch:{id}:ids:{page}")
-}
-
-fn fragment_key(id: &str, attempt: &str, page: u32, n: u32) -> String {
-    format!("batch:{id}:results:{attempt}:{page}:{n}")
-}
-
-/// Open-index keys sort by creation time (zero-padded ms), so listing is oldest first.
-fn open_key(record: &BatchRecord) -> String {
-    format!("open:{:015}:{}", record.created_at as u64, record.id)
+    ApiError::new(
+        503,
+        "storage_unavailable",
+        format!("Workers KV {what} failed: {e}"),
+    )
 }
 
 /// An entry of the open index.
+#[derive(Clone, Debug)]
 pub struct OpenEntry {
     pub key: String,
     pub id: String,
     pub created_at: f64,
-    pub origin: Option<OpenOrigin>,
+    /// When KV will drop the entry (seconds since the epoch), if it expires.
+    pub expiration: Option<u64>,
 }
 
-/// The open-index entry's metadata: enough to rebuild a lost record.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub struct OpenOrigin {
-    pub provider: edge_llm_core::Provider,
-    pub model: String,
-    pub total: u64,
+/// The open-index entry's metadata: what a run can know without reading the record.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OpenMeta {
+    pub provider: Provider,
 }
+
+/// What a record read found.
+pub type Read = Result<Option<BatchRecord>, Unreadable>;
 
 impl Store {
-    pub fn new(env: &Env, log: &Log) -> Result<Store, ApiError> {
+    pub fn new(env: &Env) -> Result<Store, ApiError> {
         let kv = env
             .kv("BATCHES")
             .map_err(|e| ApiError::internal(format!("KV binding BATCHES is missing: {e}")))?;
-        Ok(Store {
-            kv,
-            log: log.clone(),
-        })
+        Ok(Store { kv })
     }
 
-    pub async fn get(&self, id: &str) -> Result<Option<BatchRecord>, ApiError> {
-        self.kv
-            .get(&record_key(id))
-            .json::<BatchRecord>()
+    /// The record of batch `id`. A record that cannot be read is an error of its own, so a
+    /// caller can set it aside.
+    pub async fn get(&self, id: &str) -> Result<Read, ApiError> {
+        let text = self
+            .kv
+            .get(&keys::record(id))
+            .text()
             .await
-            .map_err(|e| kv_error("read", e))
+            .map_err(|e| kv_error("read", e))?;
+        Ok(text.map(|t| BatchRecord::decode(&t)).transpose())
     }
 
-    /// Several records at once (one KV operation per 100).
-    pub async fn get_many(&self, ids: &[String]) -> Result<Vec<Option<BatchRecord>>, ApiError> {
+    /// Several records, each read on its own terms: one KV operation per 100, and a bulk
+    /// read that fails is tried key by key, so one bad key costs only itself.
+    pub async fn get_many(&self, ids: &[String]) -> Vec<Result<Read, ApiError>> {
         let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(100) {
-            let keys: Vec<String> = chunk.iter().map(|id| record_key(id)).collect();
-            let mut found = self
-                .kv
-                .get_bulk(&keys)
-                .json::<BatchRecord>()
-                .await
-                .map_err(|e| kv_error("bulk read", e))?;
-            out.extend(keys.iter().map(|k| found.remove(k).flatten()));
-        }
-        Ok(out)
-    }
-
-    pub async fn put(&self, record: &BatchRecord) -> Result<(), ApiError> {
-        let body = serde_json::to_string(record).map_err(|e| ApiError::internal(e.to_string()))?;
-        self.put_text(&record_key(&record.id), body, record.created_at)
-            .await
-    }
-
-    /// Writes `record` unless the stored one is further along (a slower, overlapping run
-    /// must not undo a faster one's progress). Returns whether it wrote.
-    pub async fn put_unless_behind(&self, record: &BatchRecord) -> Result<bool, ApiError> {
-        if let Some(stored) = self.get(&record.id).await? {
-            if stored.progress_rank() > record.progress_rank() {
-                return Ok(false);
+        for chunk in ids.chunks(BULK) {
+            let keys: Vec<String> = chunk.iter().map(|id| keys::record(id)).collect();
+            match self.kv.get_bulk(&keys).text().await {
+                Ok(mut found) => out.extend(keys.iter().map(|k| {
+                    Ok(found
+                        .remove(k)
+                        .flatten()
+                        .map(|t| BatchRecord::decode(&t))
+                        .transpose())
+                })),
+                Err(_) => {
+                    for id in chunk {
+                        out.push(self.get(id).await);
+                    }
+                }
             }
         }
-        self.put(record).await.map(|_| true)
+        out
     }
 
-    async fn put_text(&self, key: &str, body: String, created_at: f64) -> Result<(), ApiError> {
+    /// Writes the record — unless the batch's retention is over (KV would refuse the
+    /// expiration; nothing of it should come back).
+    pub async fn put(&self, record: &BatchRecord, now: f64) -> Result<(), ApiError> {
+        self.put_text(
+            &keys::record(&record.id),
+            record.encode(),
+            record.created_at,
+            now,
+        )
+        .await
+    }
+
+    async fn put_text(
+        &self,
+        key: &str,
+        body: String,
+        created_at: f64,
+        now: f64,
+    ) -> Result<(), ApiError> {
+        let Some(expiration) = keys::writable_until(created_at, now) else {
+            return Err(ApiError::internal(format!(
+                "{key} is past its retention; not written again"
+            )));
+        };
         self.kv
-            .put(key, self.log.scrub(body))
+            .put(key, body)
             .map_err(|e| kv_error("write", e))?
-            .expiration(expires_at(created_at))
+            .expiration(expiration)
             .execute()
             .await
             .map_err(|e| kv_error("write", e))
     }
 
-    /// Stores the request ids, a page per key.
-    pub async fn put_ids(&self, id: &str, created_at: f64, ids: &[&str]) -> Result<(), ApiError> {
-        for (page, chunk) in ids.chunks(PAGE_ITEMS as usize).enumerate() {
-            let body =
-                serde_json::to_string(chunk).map_err(|e| ApiError::internal(e.to_string()))?;
-            self.put_text(&ids_key(id, page as u32), body, created_at)
-                .await?;
-        }
-        Ok(())
+    /// Stores one page of request ids.
+    pub async fn put_ids_page(
+        &self,
+        id: &str,
+        created_at: f64,
+        page: u32,
+        ids: &[String],
+        now: f64,
+    ) -> Result<(), ApiError> {
+        let body = serde_json::to_string(ids).expect("strings serialise");
+        self.put_text(&keys::ids(id, page), body, created_at, now)
+            .await
     }
 
-    pub async fn ids_page(&self, id: &str, page: u32) -> Result<Vec<String>, ApiError> {
-        let ids = self
+    pub async fn ids_page(&self, id: &str, page: u32) -> Result<Option<Vec<String>>, ApiError> {
+        let text = self
             .kv
-            .get(&ids_key(id, page))
-            .json::<Vec<String>>()
+            .get(&keys::ids(id, page))
+            .text()
             .await
             .map_err(|e| kv_error("read", e))?;
-        ids.ok_or_else(|| {
-            ApiError::internal(format!("ids page {page} of batch {id} is missing from KV"))
+        text.map(|t| {
+            serde_json::from_str(&t).map_err(|e| {
+                ApiError::internal(format!("ids page {page} of batch {id} is unreadable: {e}"))
+            })
         })
+        .transpose()
     }
 
-    /// Takes the fragment by value: bodies run to 20 MiB, not worth a copy.
+    /// Takes the fragment by value: bodies run to megabytes, not worth a copy.
     pub async fn put_fragment(
         &self,
         id: &str,
         created_at: f64,
         attempt: &str,
         fragment: Fragment,
+        now: f64,
     ) -> Result<(), ApiError> {
-        self.put_text(
-            &fragment_key(id, attempt, fragment.page, fragment.number),
-            fragment.body,
-            created_at,
-        )
-        .await
+        let key = keys::fragment(id, attempt, fragment.page, fragment.number);
+        self.put_text(&key, fragment.body, created_at, now).await
     }
 
-    pub async fn fragments(
+    /// One fragment's body; a 503 when it is named but not visible yet (KV may lag).
+    pub async fn fragment(
         &self,
         id: &str,
         attempt: &str,
         page: u32,
-        count: u32,
-    ) -> Result<Vec<String>, ApiError> {
-        let mut bodies = Vec::with_capacity(count as usize);
-        for n in 0..count {
-            let body = self
-                .kv
-                .get(&fragment_key(id, attempt, page, n))
-                .text()
-                .await
-                .map_err(|e| kv_error("read", e))?;
-            // Written before the record named this attempt; KV may lag between locations.
-            bodies.push(body.ok_or_else(|| {
-                ApiError::new(
-                    503,
-                    "not_ready",
-                    format!("results of batch {id} are still propagating; retry shortly"),
-                )
-            })?);
-        }
-        Ok(bodies)
+        n: u32,
+    ) -> Result<String, ApiError> {
+        let body = self
+            .kv
+            .get(&keys::fragment(id, attempt, page, n))
+            .text()
+            .await
+            .map_err(|e| kv_error("read", e))?;
+        body.ok_or_else(|| {
+            ApiError::new(
+                503,
+                "not_ready",
+                format!("results of batch {id} are still propagating; retry shortly"),
+            )
+        })
     }
 
-    /// Marks the batch open (for the cron runs). The entry's metadata carries what it takes
-    /// to rebuild the record, should a create stop before writing it.
-    pub async fn mark_open(&self, record: &BatchRecord) -> Result<(), ApiError> {
-        let origin = OpenOrigin {
-            provider: record.provider,
-            model: record.model.clone(),
-            total: record.total,
+    /// Marks the batch open (for the cron runs); the entry expires with the batch.
+    pub async fn mark_open(&self, record: &BatchRecord, now: f64) -> Result<(), ApiError> {
+        let key = keys::open(record.created_at, &record.id);
+        let Some(expiration) = keys::writable_until(record.created_at, now) else {
+            return Err(ApiError::internal(format!("{key} is past its retention")));
         };
         self.kv
-            .put(&open_key(record), "")
+            .put(&key, "")
             .map_err(|e| kv_error("write", e))?
-            .metadata(origin)
+            .metadata(OpenMeta {
+                provider: record.provider,
+            })
             .map_err(|e| kv_error("write", e))?
+            .expiration(expiration)
             .execute()
             .await
             .map_err(|e| kv_error("write", e))
     }
 
-    /// Removes the batch from the open index.
-    pub async fn mark_closed(&self, record: &BatchRecord) -> Result<(), ApiError> {
-        self.kv
-            .delete(&open_key(record))
-            .await
-            .map_err(|e| kv_error("delete", e))
-    }
-
-    pub async fn delete_key(&self, key: &str) -> Result<(), ApiError> {
+    pub async fn delete(&self, key: &str) -> Result<(), ApiError> {
         self.kv.delete(key).await.map_err(|e| kv_error("delete", e))
     }
 
-    /// Open batches, oldest first (at most `limit`).
-    pub async fn list_open(&self, limit: u64) -> Result<Vec<OpenEntry>, ApiError> {
-        let listed = self
-            .kv
-            .list()
-            .prefix("open:".into())
-            .limit(limit)
-            .execute()
+    /// Removes the batch from the open index.
+    pub async fn mark_closed(&self, record: &BatchRecord) -> Result<(), ApiError> {
+        self.delete(&keys::open(record.created_at, &record.id))
             .await
-            .map_err(|e| kv_error("list", e))?;
-        Ok(listed
-            .keys
-            .into_iter()
-            .filter_map(|k| {
-                let mut parts = k.name.splitn(3, ':').skip(1);
-                let created_at = parts.next()?.parse::<f64>().ok()?;
-                let id = parts.next()?.to_string();
-                let origin = k.metadata.and_then(|m| serde_json::from_value(m).ok());
-                Some(OpenEntry {
-                    key: k.name,
-                    id,
-                    created_at,
-                    origin,
-                })
-            })
-            .collect())
+    }
+
+    /// Records that upstream batch `upstream_id` is gateway batch `id`'s.
+    pub async fn put_claim(
+        &self,
+        record: &BatchRecord,
+        upstream_id: &str,
+        now: f64,
+    ) -> Result<(), ApiError> {
+        let Some(key) = keys::claim(record.provider, upstream_id) else {
+            return Err(ApiError::internal(format!(
+                "upstream batch id {:?} is not a batch id",
+                crate::api_error::excerpt(upstream_id, 80)
+            )));
+        };
+        self.put_text(&key, record.id.clone(), record.created_at, now)
+            .await
+    }
+
+    /// Which gateway batch claimed each of `upstream_ids` (those claimed only).
+    pub async fn claims(
+        &self,
+        provider: Provider,
+        upstream_ids: &[String],
+    ) -> Result<HashMap<String, String>, ApiError> {
+        let mut out = HashMap::new();
+        let named: Vec<(String, String)> = upstream_ids
+            .iter()
+            .filter_map(|id| Some((keys::claim(provider, id)?, id.clone())))
+            .collect();
+        for chunk in named.chunks(BULK) {
+            let keys: Vec<&String> = chunk.iter().map(|(k, _)| k).collect();
+            let mut found = self
+                .kv
+                .get_bulk(&keys)
+                .text()
+                .await
+                .map_err(|e| kv_error("bulk read", e))?;
+            for (key, upstream_id) in chunk {
+                if let Some(Some(gid)) = found.remove(key) {
+                    out.insert(upstream_id.clone(), gid);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The open index, oldest first: every page of it, up to `max` entries. Keys that are
+    /// not well-formed entries are returned by name in the second list, to be dropped.
+    pub async fn list_open(&self, max: usize) -> Result<(Vec<OpenEntry>, Vec<String>), ApiError> {
+        let (mut entries, mut strays) = (vec![], vec![]);
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut list = self.kv.list().prefix(keys::OPEN_PREFIX.into()).limit(1000);
+            if let Some(c) = cursor.take() {
+                list = list.cursor(c);
+            }
+            let page = list.execute().await.map_err(|e| kv_error("list", e))?;
+            for key in page.keys {
+                match keys::parse_open(&key.name) {
+                    Some((created_at, id)) => entries.push(OpenEntry {
+                        key: key.name,
+                        id,
+                        created_at,
+                        expiration: key.expiration,
+                    }),
+                    None => strays.push(key.name),
+                }
+            }
+            cursor = page.cursor.filter(|c| !page.list_complete && !c.is_empty());
+            if cursor.is_none() || entries.len() >= max {
+                return Ok((entries, strays));
+            }
+        }
     }
 }

@@ -1,20 +1,32 @@
-//! What the Worker keeps per batch: who made it, when, and the batch machine's state.
+//! What the Worker keeps per batch: who made it, when, and the batch machine's state —
+//! versioned, and read tolerantly, so a record written by another deploy never stops a run.
 
 use edge_llm_core::batch::pages::Manifest;
-use edge_llm_core::batch::{BatchJob, BatchStatus, Outcome, RequestCounts, Stage};
+use edge_llm_core::batch::{BatchJob, BatchStatus, RequestCounts};
 use edge_llm_core::Provider;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+/// The record format this Worker writes. 1: keyed by upstream's id (before §4.1); 2: keyed
+/// by the gateway's own id, the machine's §4.1 state. Fields added later default.
+pub const FORMAT: u32 = 2;
+
+fn format_1() -> u32 {
+    1
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchRecord {
+    #[serde(default = "format_1")]
+    pub v: u32,
+    /// The gateway's id (format 1: upstream's).
     pub id: String,
     pub provider: Provider,
     pub model: String,
     pub created_at: f64,
     pub updated_at: f64,
-    /// Requests in the batch.
+    /// Requests in the batch (0 while a streamed create has not counted them yet).
     pub total: u64,
     /// The batch state machine (no secrets, no request content).
     pub job: BatchJob,
@@ -30,30 +42,54 @@ pub struct StoredResults {
     pub manifest: Manifest,
 }
 
-impl BatchRecord {
-    /// How far along the batch is; records never move back in this order. Stored results
-    /// rank above any ending without them, so a run whose download failed for good cannot
-    /// replace the results an overlapping run stored.
-    pub fn progress_rank(&self) -> u8 {
-        match self.job.stage {
-            Stage::Upload | Stage::Create { .. } => 0,
-            Stage::Poll { .. } => 1,
-            Stage::Collect { .. } => 2,
-            Stage::Finished { .. } | Stage::Failed { .. } => 3 + u8::from(self.results.is_some()),
+/// Why a stored record could not be used.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Unreadable {
+    /// Not a record this Worker can read (a corrupt value, a format it never knew).
+    Garbled(String),
+    /// Written by a newer Worker: left alone, for that deploy to carry on.
+    Newer(u32),
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unreadable::Garbled(e) => write!(f, "the stored record cannot be read: {e}"),
+            Unreadable::Newer(v) => write!(
+                f,
+                "the stored record is format {v}, newer than this Worker's {FORMAT}"
+            ),
         }
     }
+}
 
-    /// How the batch ended, once results are readable.
-    pub fn outcome(&self) -> Option<Outcome> {
-        match &self.job.stage {
-            Stage::Finished { outcome, .. } => Some(*outcome),
-            Stage::Failed { .. } => Some(Outcome::Failed),
-            _ => None,
+impl BatchRecord {
+    /// Reads a stored record: any format up to this Worker's.
+    pub fn decode(text: &str) -> Result<BatchRecord, Unreadable> {
+        #[derive(Deserialize)]
+        struct Version {
+            #[serde(default = "format_1")]
+            v: u32,
         }
+        let version: Version = serde_json::from_str(text)
+            .map_err(|e| Unreadable::Garbled(crate::api_error::excerpt(&e.to_string(), 200)))?;
+        if version.v > FORMAT {
+            return Err(Unreadable::Newer(version.v));
+        }
+        serde_json::from_str(text)
+            .map_err(|e| Unreadable::Garbled(crate::api_error::excerpt(&e.to_string(), 200)))
+    }
+
+    pub fn encode(&self) -> String {
+        serde_json::to_string(&BatchRecord {
+            v: FORMAT,
+            ..self.clone()
+        })
+        .expect("records are plain JSON")
     }
 
     pub fn counts(&self) -> RequestCounts {
-        let c = self.job.progress.counts;
+        let c = self.job.counts();
         RequestCounts {
             total: if c.total == 0 { self.total } else { c.total },
             ..c
@@ -61,16 +97,21 @@ impl BatchRecord {
     }
 
     pub fn error(&self) -> Option<String> {
-        match &self.job.stage {
-            Stage::Failed { error, .. } => Some(error.to_string()),
-            _ if matches!(
-                self.job.status(),
-                BatchStatus::Failed | BatchStatus::Cancelled | BatchStatus::Expired
-            ) =>
-            {
-                self.job.progress.first_error.clone()
+        if let Some(error) = self.job.error() {
+            return Some(error.to_string());
+        }
+        let upstream = match self.job.status() {
+            BatchStatus::Failed | BatchStatus::Cancelled | BatchStatus::Expired => {
+                self.job.first_error().map(str::to_string)
             }
             _ => None,
+        };
+        match self.job.cancelled_at_ms() {
+            Some(_) if self.job.is_done() => Some(format!(
+                "the gateway cancelled this batch: upstream still had it open 6h past its 24h window{}",
+                upstream.map(|e| format!(" ({e})")).unwrap_or_default()
+            )),
+            _ => upstream,
         }
     }
 
@@ -89,11 +130,19 @@ impl BatchRecord {
         if let Some(error) = self.error() {
             v["error"] = error.into();
         }
+        if let Some(t) = self.job.trouble() {
+            v["lastError"] = json!({
+                "message": t.message,
+                "since": iso(t.since_ms),
+                "attempts": t.attempts,
+                "retryAt": iso(t.retry_at_ms),
+            });
+        }
         v
     }
 }
 
-/// Milliseconds since the epoch as an ISO 8601 string.
+/// Milliseconds since the epoch as an ISO 8601 string (as JavaScript writes it).
 pub fn iso(ms: f64) -> String {
-    String::from(js_sys::Date::new(&ms.into()).to_iso_string())
+    edge_llm_core::time::format_iso_ms(ms)
 }

@@ -1,8 +1,10 @@
 //! Message Batches: `POST /messages/batches`, `GET /messages/batches/{id}`,
-//! `POST /messages/batches/{id}/cancel`, and the `results_url` download.
+//! `POST /messages/batches/{id}/cancel`, `GET /messages/batches`, and the `results_url`
+//! download.
 
 use super::messages::MessagesBody;
 use super::AnthropicConfig;
+use crate::batch::reconcile::{BatchList, ListedBatch};
 use crate::batch::status::{BatchSnapshot, BatchStatus, RequestCounts, ResultFiles};
 use crate::error::{AnswerProblem, Error, Provider};
 use crate::http::{path_segment, Body, HttpRequest, Method};
@@ -88,9 +90,89 @@ pub fn cancel_request(cfg: &AnthropicConfig, batch_id: &str) -> HttpRequest {
     req
 }
 
-/// Downloads the results JSONL from the batch's `results_url`.
-pub fn results_request(cfg: &AnthropicConfig, results_url: &str) -> HttpRequest {
-    cfg.get_absolute(results_url.to_string())
+/// Downloads the results JSONL from the batch's `results_url` — only from the configured
+/// origin or Anthropic's own: the request carries the API key, and an answer must not be
+/// able to send it elsewhere.
+pub fn results_request(cfg: &AnthropicConfig, results_url: &str) -> Result<HttpRequest, Error> {
+    let allowed = [origin(&cfg.base_url), origin(super::DEFAULT_BASE_URL)];
+    match origin(results_url) {
+        Some(o) if allowed.contains(&Some(o.clone())) => Ok(cfg.get_absolute(results_url.to_string())),
+        _ => Err(Error::InvalidInput {
+            provider: Provider::Anthropic,
+            message: format!(
+                "Anthropic batch results_url {:?} is not on the configured API origin; the API key is not sent there",
+                crate::json_mode::snippet(results_url)
+            ),
+        }),
+    }
+}
+
+/// `scheme://host[:port]` of an absolute URL, lower-cased.
+fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    if scheme.is_empty() || authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    Some(format!("{scheme}://{authority}").to_ascii_lowercase())
+}
+
+/// One page of the batches, newest first, after the batch `after_id`.
+pub fn list_request(cfg: &AnthropicConfig, after_id: Option<&str>) -> HttpRequest {
+    match after_id {
+        Some(id) => cfg.get(&format!(
+            "/messages/batches?limit=100&after_id={}",
+            path_segment(id)
+        )),
+        None => cfg.get("/messages/batches?limit=100"),
+    }
+}
+
+#[derive(Deserialize)]
+struct ListedObject {
+    #[serde(flatten)]
+    batch: serde_json::Value,
+    #[serde(default)]
+    created_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ListPage {
+    data: Vec<ListedObject>,
+    #[serde(default)]
+    has_more: bool,
+    #[serde(default)]
+    last_id: Option<String>,
+}
+
+/// Reads a page of `GET /messages/batches`. Message Batches keep no metadata: a lost create
+/// is matched on time and size (`crate::batch::reconcile`).
+pub fn parse_list(body: serde_json::Value) -> Result<BatchList, AnswerProblem> {
+    let page: ListPage = serde_json::from_value(body).map_err(|e| AnswerProblem::Unreadable {
+        detail: e.to_string(),
+    })?;
+    let mut batches = Vec::with_capacity(page.data.len());
+    for item in page.data {
+        let created_at_ms = item
+            .created_at
+            .as_deref()
+            .and_then(crate::time::parse_rfc3339_ms)
+            .ok_or_else(|| AnswerProblem::Unreadable {
+                detail: "a listed batch has no readable created_at".into(),
+            })?;
+        batches.push(ListedBatch {
+            snapshot: parse_batch(item.batch)?,
+            created_at_ms,
+            tag: None,
+        });
+    }
+    let next = if page.has_more {
+        page.last_id
+            .or_else(|| batches.last().map(|b| b.snapshot.id.clone()))
+    } else {
+        None
+    };
+    Ok(BatchList { batches, next })
 }
 
 #[derive(Deserialize)]
@@ -264,9 +346,56 @@ mod tests {
                 "https://api.anthropic.com/v1/messages/batches/msgbatch_1/cancel"
             )
         );
+        let results = "https://api.anthropic.com/v1/messages/batches/msgbatch_1/results";
         assert_eq!(
-            results_request(&cfg(), "https://r/1").header("anthropic-version"),
+            results_request(&cfg(), results)
+                .unwrap()
+                .header("anthropic-version"),
             Some("2023-06-01")
         );
+    }
+
+    #[test]
+    fn results_are_read_only_from_the_configured_origin_or_anthropics() {
+        let proxied = AnthropicConfig {
+            base_url: "http://127.0.0.1:8787/anthropic/v1".into(),
+            ..cfg()
+        };
+        for ok in [
+            "http://127.0.0.1:8787/anthropic/v1/messages/batches/m/results",
+            "https://api.anthropic.com/v1/messages/batches/m/results",
+            "HTTPS://API.ANTHROPIC.COM/v1/x",
+        ] {
+            assert!(results_request(&proxied, ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "https://evil.example/v1/messages/batches/m/results",
+            "http://127.0.0.1:8788/anthropic/v1/x",
+            "https://api.anthropic.com@evil.example/x",
+            "https://api.anthropic.com.evil.example/x",
+            "/relative/results",
+        ] {
+            let e = results_request(&proxied, bad).unwrap_err().to_string();
+            assert!(e.contains("not on the configured API origin"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_list_page_reads_times_and_the_cursor() {
+        assert_eq!(
+            list_request(&cfg(), Some("msgbatch_9")).url,
+            "https://api.anthropic.com/v1/messages/batches?limit=100&after_id=msgbatch_9"
+        );
+        let page = parse_list(json!({
+            "has_more": false, "first_id": "msgbatch_2", "last_id": "msgbatch_1",
+            "data": [{"id": "msgbatch_2", "type": "message_batch", "processing_status": "in_progress",
+                      "created_at": "2024-10-01T12:30:00Z",
+                      "request_counts": {"processing": 3, "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0}}]
+        }))
+        .unwrap();
+        assert_eq!(page.next, None);
+        assert_eq!(page.batches[0].created_at_ms, 1_727_785_800_000.0);
+        assert_eq!(page.batches[0].snapshot.counts.total, 3);
+        assert!(parse_list(json!({"data": [{"id": "m"}]})).is_err());
     }
 }

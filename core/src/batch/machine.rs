@@ -1,22 +1,31 @@
 //! The batch lifecycle as one explicit state machine: no IO, no clock — `now` comes in as
-//! an argument, and every step the job needs comes out as an [`Action`].
+//! an argument, and every step the job needs comes out as an [`Action`]. The job owns its
+//! transitions: drivers read it and report what happened, never set its state.
 //!
 //! # Driving a [`BatchJob`]
 //! A driver repeats:
-//! 1. [`BatchJob::next_action`]`(now)` says what to do next: [`Action::Upload`] and
+//! 1. Ask what to do: [`BatchJob::next_action`]`(now)` — [`Action::Upload`] and
 //!    [`Action::Create`] for a new batch, [`Action::Sleep`] until the next poll,
-//!    [`Action::Poll`], [`Action::Collect`] the result files, or stop
-//!    ([`Action::Finished`], [`Action::Failed`]).
-//! 2. It does that step (the provider's wire module builds the HTTP request) and reports
-//!    what happened: [`BatchJob::on_uploaded`], [`BatchJob::on_created`],
-//!    [`BatchJob::on_poll`], [`BatchJob::on_collected`] or [`BatchJob::fail`].
+//!    [`Action::Poll`], [`Action::Collect`] the result files, under the Worker's rules also
+//!    [`Action::Cancel`] and [`Action::Reconcile`], or stop ([`Action::Finished`],
+//!    [`Action::Failed`]).
+//! 2. Do that step (the provider's wire module builds the HTTP request) and report it:
+//!    [`BatchJob::on_uploaded`], [`BatchJob::on_created`], [`BatchJob::on_poll`] (a cancel's
+//!    answer too), [`BatchJob::on_reconciled`], [`BatchJob::on_collected`] or
+//!    [`BatchJob::on_collect_failed`]; [`BatchJob::fail`] when a create step failed for good.
 //!
-//! The npm package's `chatBatch` is a loop around this that sleeps on `Sleep`. The Worker's
-//! cron runs one step per batch per run instead: it asks [`BatchJob::poll_due`] whether a
-//! poll fell due since its previous run, calls [`BatchJob::catch_up`] then `on_poll`, and
-//! stores the job only when [`PollReport::changed`] says so. The job is serde-serialisable
-//! and holds no secret and no request content, so it fits in a small KV value.
+//! The npm package's `chatBatch` is a loop around this that sleeps on `Sleep`
+//! ([`Policy::Reference`]: the reference's limits). The Worker's cron runs now and then
+//! instead ([`Policy::Durable`], contract §4.1): it asks [`BatchJob::due`] whether a step
+//! fell due since its previous run, does it, and stores the job only when the report says
+//! it changed. Polls the cron does not store still count: `on_poll` places itself on the
+//! schedule's grid, so the backoff holds across runs. The job is serde-serialisable and
+//! holds no secret and no request content, so it fits in a small KV value.
 
+use super::durable::{
+    Trouble, CANCEL_GRACE_MS, GIVE_UP_CREATE_MS, PAST_WINDOW_MS, RECONCILE_AFTER_MS,
+};
+use super::reconcile::Reconciled;
 use super::results::Outcome;
 use super::schedule::PollSchedule;
 use super::status::{BatchSnapshot, BatchStatus, RequestCounts, ResultFiles};
@@ -45,16 +54,19 @@ impl BatchKind {
     }
 }
 
-/// What to do when a batch ends other than `completed`.
+/// Whose rules the job follows when things go wrong.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum EndPolicy {
-    /// The reference's `chatBatch`: `failed` and `cancelled` throw; `expired` returns what
-    /// finished, or throws when nothing did. Download errors throw.
-    Strict,
-    /// The Worker: every ending keeps whatever results exist, and a download that fails
-    /// for a passing reason is tried again on the next run.
-    KeepPartial,
+pub enum Policy {
+    /// The reference's `chatBatch` (contract §2): three 5xx or four network errors in a row
+    /// and the 24 h deadline end it; `failed` and `cancelled` throw; `expired` returns what
+    /// finished, or throws when nothing did; download errors throw.
+    #[serde(alias = "strict")]
+    Reference,
+    /// The Worker (contract §4.1): upstream is the clock; failed polls and downloads are
+    /// retried with backoff; every ending keeps whatever results exist.
+    #[serde(alias = "keep_partial")]
+    Durable,
 }
 
 /// Where the job is.
@@ -94,30 +106,40 @@ pub struct Progress {
 /// One batch's lifecycle state. See the module docs for how to drive it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BatchJob {
-    pub kind: BatchKind,
-    pub policy: EndPolicy,
-    pub schedule: PollSchedule,
-    pub stage: Stage,
+    kind: BatchKind,
+    #[serde(alias = "policy")]
+    rules: Policy,
+    schedule: PollSchedule,
+    stage: Stage,
     /// Polls done since polling started: the *n* of the schedule.
-    pub polls: u32,
+    polls: u32,
     /// When the last recorded poll happened (or polling started).
-    pub anchor_ms: f64,
-    /// When polling started; the deadline is `started_ms + schedule.timeout_ms`.
-    pub started_ms: f64,
-    pub consecutive_errors: u32,
-    pub progress: Progress,
+    anchor_ms: f64,
+    /// When polling started; the reference's deadline is `started_ms + timeout_ms`.
+    started_ms: f64,
+    /// When the job was made (the Worker: when the create began).
+    #[serde(default)]
+    opened_ms: f64,
+    /// The reference's streak of failed polls.
+    #[serde(default)]
+    consecutive_errors: u32,
+    /// The Worker's streak of failures (polls, downloads, the create's lookup).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    trouble: Option<Trouble>,
+    /// The Worker: when it cancelled the batch upstream for staying open past its window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cancelled_at_ms: Option<f64>,
+    progress: Progress,
 }
 
 /// Network errors in a row that end polling (the reference's 4).
 const MAX_NETWORK_ERRORS: u32 = 4;
 /// 5xx answers in a row that polling tolerates (the reference's 3).
 const TOLERATED_5XX: u32 = 3;
-/// Failed downloads in a row the Worker tolerates before it gives up.
-const TOLERATED_COLLECT_ERRORS: u32 = 5;
 
 impl BatchJob {
-    /// A batch still to be created.
-    pub fn new(kind: BatchKind, policy: EndPolicy, schedule: PollSchedule) -> Self {
+    /// A batch still to be created, from `now`.
+    pub fn new(kind: BatchKind, rules: Policy, schedule: PollSchedule, now: f64) -> Self {
         let stage = match kind {
             BatchKind::OpenAI { .. } => Stage::Upload,
             BatchKind::Anthropic => Stage::Create {
@@ -126,13 +148,16 @@ impl BatchJob {
         };
         BatchJob {
             kind,
-            policy,
+            rules,
             schedule,
             stage,
             polls: 0,
-            anchor_ms: 0.0,
-            started_ms: 0.0,
+            anchor_ms: now,
+            started_ms: now,
+            opened_ms: now,
             consecutive_errors: 0,
+            trouble: None,
+            cancelled_at_ms: None,
             progress: Progress {
                 status: BatchStatus::Validating,
                 counts: RequestCounts::default(),
@@ -144,18 +169,62 @@ impl BatchJob {
     /// A batch created earlier (`existingBatchId`): polling starts now, deadline included.
     pub fn resume(
         kind: BatchKind,
-        policy: EndPolicy,
+        rules: Policy,
         schedule: PollSchedule,
         batch_id: String,
         now: f64,
     ) -> Self {
-        let mut job = BatchJob::new(kind, policy, schedule);
+        let mut job = BatchJob::new(kind, rules, schedule, now);
         job.start_polling(batch_id, now);
+        job
+    }
+
+    /// A batch that was answered at once, without a Batch API (the Worker's one-request
+    /// batches): finished, with its counts.
+    pub fn answered_at_once(kind: BatchKind, id: String, counts: RequestCounts, now: f64) -> Self {
+        let mut job = BatchJob::new(kind, Policy::Durable, PollSchedule::default(), now);
+        job.progress = Progress {
+            status: BatchStatus::Completed,
+            counts,
+            first_error: None,
+        };
+        job.stage = Stage::Finished {
+            batch_id: id,
+            outcome: Outcome::Completed,
+        };
         job
     }
 
     pub fn provider(&self) -> Provider {
         self.kind.provider()
+    }
+
+    pub fn kind(&self) -> BatchKind {
+        self.kind
+    }
+
+    pub fn stage(&self) -> &Stage {
+        &self.stage
+    }
+
+    /// The last counts upstream reported.
+    pub fn counts(&self) -> RequestCounts {
+        self.progress.counts
+    }
+
+    /// The first error upstream reported for the whole batch.
+    pub fn first_error(&self) -> Option<&str> {
+        self.progress.first_error.as_deref()
+    }
+
+    /// The Worker's current streak of failures, while it lasts.
+    pub fn trouble(&self) -> Option<&Trouble> {
+        self.trouble.as_ref()
+    }
+
+    /// When the Worker cancelled the batch for staying open past its window.
+    pub fn cancelled_at_ms(&self) -> Option<f64> {
+        self.cancelled_at_ms
     }
 
     /// The upstream batch id, once there is one.
@@ -176,12 +245,7 @@ impl BatchJob {
             Stage::Poll { .. } => self.progress.status,
             // Results are still being stored: not readable yet.
             Stage::Collect { .. } => BatchStatus::Finalizing,
-            Stage::Finished { outcome, .. } => match outcome {
-                Outcome::Completed => BatchStatus::Completed,
-                Outcome::Expired => BatchStatus::Expired,
-                Outcome::Cancelled => BatchStatus::Cancelled,
-                Outcome::Failed => BatchStatus::Failed,
-            },
+            Stage::Finished { outcome, .. } => outcome.status(),
             Stage::Failed { .. } => BatchStatus::Failed,
         }
     }
@@ -190,9 +254,31 @@ impl BatchJob {
         matches!(self.stage, Stage::Finished { .. } | Stage::Failed { .. })
     }
 
-    /// When polling has to stop.
+    /// How the batch ended, once it has.
+    pub fn outcome(&self) -> Option<Outcome> {
+        match &self.stage {
+            Stage::Finished { outcome, .. } => Some(*outcome),
+            Stage::Failed { .. } => Some(Outcome::Failed),
+            _ => None,
+        }
+    }
+
+    /// Why it failed, if it did.
+    pub fn error(&self) -> Option<&Error> {
+        match &self.stage {
+            Stage::Failed { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The reference's deadline: when polling has to stop.
     pub fn deadline_ms(&self) -> f64 {
         self.started_ms + self.schedule.timeout_ms
+    }
+
+    /// The Worker's: when a batch still open upstream is cancelled there.
+    fn past_window_ms(&self) -> f64 {
+        self.started_ms + self.schedule.timeout_ms + PAST_WINDOW_MS
     }
 
     /// Milliseconds since polling started, for logs.
@@ -200,20 +286,44 @@ impl BatchJob {
         now - self.started_ms
     }
 
-    /// When the next poll is due: the reference's wait after the last poll.
+    /// When the next poll is due on the schedule: the reference's wait after the last poll.
     pub fn next_poll_at(&self) -> f64 {
         self.anchor_ms + self.schedule.wait_before(self.polls)
     }
 
     /// What to do at `now`.
     pub fn next_action(&self, now: f64) -> Action<'_> {
+        let durable = self.rules == Policy::Durable;
+        if let Some(t) = self.trouble.as_ref().filter(|t| now < t.retry_at_ms) {
+            if !self.is_done() {
+                return Action::Sleep {
+                    until_ms: t.retry_at_ms,
+                };
+            }
+        }
         match &self.stage {
+            Stage::Upload | Stage::Create { .. }
+                if durable && now >= self.opened_ms + RECONCILE_AFTER_MS =>
+            {
+                Action::Reconcile {
+                    since_ms: self.opened_ms,
+                }
+            }
             Stage::Upload => Action::Upload,
             Stage::Create { input_file_id } => Action::Create {
                 input_file_id: input_file_id.as_deref(),
             },
+            Stage::Poll { batch_id }
+                if durable && self.cancelled_at_ms.is_none() && now >= self.past_window_ms() =>
+            {
+                Action::Cancel { batch_id }
+            }
             Stage::Poll { batch_id } => {
-                let at = self.next_poll_at();
+                let at = if self.trouble.is_some() {
+                    now
+                } else {
+                    self.next_poll_at()
+                };
                 if now >= at {
                     Action::Poll { batch_id }
                 } else {
@@ -237,32 +347,41 @@ impl BatchJob {
         }
     }
 
-    /// For drivers that run now and then rather than sleeping (the cron): whether a poll
-    /// fell due in `(since, now]`, or the job waits to have its results collected.
-    pub fn poll_due(&self, since: f64, now: f64) -> bool {
-        match self.stage {
-            Stage::Collect { .. } => true,
-            Stage::Poll { .. } => {
-                let slots = |t: f64| self.schedule.slots_until(self.anchor_ms, self.polls, t);
-                match (slots(since.max(self.anchor_ms)), slots(now)) {
-                    (_, None) => true,
-                    (Some(before), Some(after)) => after > before,
-                    (None, Some(_)) => false,
-                }
-            }
-            _ => false,
+    /// The create step still to do, whatever the time: for the driver making the batch now
+    /// (the Worker's create route may take longer than a cron waits before looking for it).
+    pub fn create_step(&self) -> Option<Action<'_>> {
+        match &self.stage {
+            Stage::Upload => Some(Action::Upload),
+            Stage::Create { input_file_id } => Some(Action::Create {
+                input_file_id: input_file_id.as_deref(),
+            }),
+            _ => None,
         }
     }
 
-    /// For drivers that do not record every poll: counts the polls of the schedule that
-    /// passed since the last recorded one, so the waits keep growing. Call before `on_poll`.
-    pub fn catch_up(&mut self, now: f64) {
-        let passed = self
-            .schedule
-            .slots_until(self.anchor_ms, self.polls, now)
-            .unwrap_or(1);
-        let unrecorded = u32::try_from(passed.saturating_sub(1)).unwrap_or(u32::MAX);
-        self.polls = self.polls.saturating_add(unrecorded);
+    /// For drivers that run now and then rather than sleeping (the cron): the step that fell
+    /// due in `(since, now]`, if any. A poll is due when a point of the schedule's grid (or a
+    /// retry time) passed since the previous run — polls that changed nothing were not
+    /// stored, so the grid, not the stored count, says whether this run polls.
+    pub fn due(&self, since: f64, now: f64) -> Option<Action<'_>> {
+        match self.next_action(now) {
+            Action::Poll { .. } if self.trouble.is_none() => {
+                let slots = |t: f64| self.schedule.slots_until(self.anchor_ms, self.polls, t);
+                let fell_due = match (slots(since.max(self.anchor_ms)), slots(now)) {
+                    (_, None) => true,
+                    (Some(before), Some(after)) => after > before,
+                    (None, Some(_)) => false,
+                };
+                fell_due.then(|| self.next_action(now))
+            }
+            // A young create is the create route's own business.
+            Action::Upload
+            | Action::Create { .. }
+            | Action::Sleep { .. }
+            | Action::Finished { .. }
+            | Action::Failed(_) => None,
+            action => Some(action),
+        }
     }
 
     /// The input file is uploaded.
@@ -286,6 +405,7 @@ impl BatchJob {
         self.anchor_ms = now;
         self.started_ms = now;
         self.consecutive_errors = 0;
+        self.trouble = None;
     }
 
     fn record(&mut self, s: &BatchSnapshot) {
@@ -296,24 +416,125 @@ impl BatchJob {
         };
     }
 
-    /// A poll answered (or not) at `now`.
+    /// A poll (or a cancel) answered, or not, at `now`.
     pub fn on_poll(&mut self, now: f64, result: PollResult) -> PollReport {
-        let before = (
-            self.stage.clone(),
-            self.progress.clone(),
-            self.consecutive_errors,
-        );
-        self.polls = self.polls.saturating_add(1);
+        let before = self.clone();
+        // Polls the grid says happened since the last recorded one count too (a driver
+        // that does not store unchanged polls); a sleeping driver polls exactly on it.
+        let passed = self
+            .schedule
+            .slots_until(self.anchor_ms, self.polls, now)
+            .unwrap_or(1)
+            .max(1);
+        self.polls = self
+            .polls
+            .saturating_add(u32::try_from(passed).unwrap_or(u32::MAX));
         self.anchor_ms = now;
         let note = match result {
+            PollResult::Snapshot(snapshot) => {
+                self.consecutive_errors = 0;
+                self.trouble = None;
+                self.record(&snapshot);
+                let note = PollNote::Polled {
+                    upstream_status: snapshot.upstream_status.clone(),
+                    status: snapshot.status,
+                };
+                if snapshot.status.is_terminal() {
+                    self.end(snapshot);
+                } else {
+                    self.check_deadlines(now);
+                }
+                note
+            }
+            // Upstream says there is no such batch: nothing more will come of it.
+            PollResult::Rejected(e) if self.rules == Policy::Durable && e.status == Some(404) => {
+                self.fail(Error::Status(e));
+                PollNote::Fatal
+            }
+            failure if self.rules == Policy::Durable => self.retry_later(now, failure),
+            failure => self.reference_streak(failure),
+        };
+        if matches!(
+            note,
+            PollNote::TransientStatus { .. } | PollNote::TransientNetwork { .. }
+        ) {
+            self.check_deadlines(now);
+        }
+        PollReport {
+            changed: self.differs_for_readers(&before),
+            note,
+        }
+    }
+
+    /// The Worker cancelled the batch upstream (it stayed open past its window); upstream's
+    /// answer is recorded like a poll's.
+    pub fn on_cancel_sent(&mut self, now: f64, result: PollResult) -> PollReport {
+        if matches!(result, PollResult::Snapshot(_)) && self.rules == Policy::Durable {
+            self.cancelled_at_ms.get_or_insert(now);
+        }
+        self.on_poll(now, result)
+    }
+
+    /// Whether anything a reader (or the next run) needs changed since `before`. The poll
+    /// count and anchor alone do not count: the grid recomputes them.
+    fn differs_for_readers(&self, before: &BatchJob) -> bool {
+        (
+            &self.stage,
+            &self.progress,
+            self.consecutive_errors,
+            &self.trouble,
+            self.cancelled_at_ms,
+        ) != (
+            &before.stage,
+            &before.progress,
+            before.consecutive_errors,
+            &before.trouble,
+            before.cancelled_at_ms,
+        )
+    }
+
+    /// §4.1: a failed poll is retried on the backoff schedule, until the failures have
+    /// lasted six hours without a break.
+    fn retry_later(&mut self, now: f64, failure: PollResult) -> PollNote {
+        let (message, retry_after) = match failure {
+            PollResult::Rejected(e) => (e.to_string(), e.retry_after_ms),
+            PollResult::Unreachable(message) => (message, None),
+            PollResult::Snapshot(_) => unreachable!("a snapshot is not a failure"),
+        };
+        self.note_trouble(now, message, retry_after);
+        match &self.trouble {
+            Some(t) => PollNote::Retrying {
+                message: t.message.clone(),
+                attempts: t.attempts,
+                retry_at_ms: t.retry_at_ms,
+            },
+            None => PollNote::Fatal,
+        }
+    }
+
+    fn note_trouble(&mut self, now: f64, message: String, retry_after_ms: Option<u64>) {
+        let max = self.schedule.max_poll_interval_ms;
+        let t = Trouble::after(self.trouble.as_ref(), now, message, max, retry_after_ms);
+        if t.is_hopeless(now) {
+            let failure = BatchFailure::Unreachable {
+                after_ms: (now - t.since_ms) as u64,
+                attempts: t.attempts,
+                message: t.message,
+            };
+            self.fail_batch(failure);
+        } else {
+            self.trouble = Some(t);
+        }
+    }
+
+    /// §2: three 5xx in a row pass, four network errors end it; anything else ends it.
+    fn reference_streak(&mut self, failure: PollResult) -> PollNote {
+        match failure {
             PollResult::Unreachable(message) => {
                 self.consecutive_errors += 1;
                 if self.consecutive_errors >= MAX_NETWORK_ERRORS {
                     let count = self.consecutive_errors;
-                    self.fail(Error::Batch {
-                        provider: self.provider(),
-                        failure: BatchFailure::PollErrors { count, message },
-                    });
+                    self.fail_batch(BatchFailure::PollErrors { count, message });
                     PollNote::Fatal
                 } else {
                     PollNote::TransientNetwork {
@@ -335,58 +556,41 @@ impl BatchJob {
                     PollNote::Fatal
                 }
             },
-            PollResult::Snapshot(snapshot) => {
-                self.consecutive_errors = 0;
-                self.record(&snapshot);
-                let note = PollNote::Polled {
-                    upstream_status: snapshot.upstream_status.clone(),
-                    status: snapshot.status,
-                };
-                if snapshot.status.is_terminal() {
-                    self.end(snapshot);
-                } else if self.next_poll_at() > self.deadline_ms() {
-                    self.time_out();
-                }
-                note
-            }
-        };
-        if matches!(
-            note,
-            PollNote::TransientStatus { .. } | PollNote::TransientNetwork { .. }
-        ) && self.next_poll_at() > self.deadline_ms()
-        {
-            self.time_out();
+            PollResult::Snapshot(_) => unreachable!("a snapshot is not a failure"),
         }
-        let changed = (&self.stage, &self.progress, self.consecutive_errors)
-            != (&before.0, &before.1, before.2);
-        PollReport { changed, note }
     }
 
-    fn time_out(&mut self) {
-        let after_ms = self.schedule.timeout_ms as u64;
-        self.fail(Error::Batch {
-            provider: self.provider(),
-            failure: BatchFailure::TimedOut { after_ms },
-        });
+    /// The reference stops at its deadline; the Worker gives a batch it cancelled past its
+    /// window a last grace to end upstream.
+    fn check_deadlines(&mut self, now: f64) {
+        if !matches!(self.stage, Stage::Poll { .. }) {
+            return;
+        }
+        match (self.rules, self.cancelled_at_ms) {
+            (Policy::Reference, _) if self.next_poll_at() > self.deadline_ms() => {
+                let after_ms = self.schedule.timeout_ms as u64;
+                self.fail_batch(BatchFailure::TimedOut { after_ms });
+            }
+            (Policy::Durable, Some(at)) if now >= at + CANCEL_GRACE_MS => {
+                let after_ms = (now - self.started_ms) as u64;
+                self.fail_batch(BatchFailure::NeverEnded { after_ms });
+            }
+            _ => {}
+        }
     }
 
-    /// Upstream says the batch is over: collect results, or end per the policy.
+    /// Upstream says the batch is over: collect results, or end per the rules.
     fn end(&mut self, s: BatchSnapshot) {
         let batch_id = self.batch_id().unwrap_or_default().to_string();
-        let outcome = match s.status {
-            BatchStatus::Expired => Outcome::Expired,
-            BatchStatus::Cancelled => Outcome::Cancelled,
-            BatchStatus::Failed => Outcome::Failed,
-            _ => Outcome::Completed,
-        };
+        let outcome = Outcome::of(s.status);
         let ended = |detail: Option<String>| BatchFailure::Ended {
             status: s.status.as_str().into(),
             detail,
         };
-        let failure = match (self.policy, outcome) {
+        let failure = match (self.rules, outcome) {
             (_, Outcome::Completed) if s.files.is_empty() => Some(BatchFailure::NoOutputFile),
-            (EndPolicy::Strict, Outcome::Failed | Outcome::Cancelled) => Some(ended(s.first_error)),
-            (EndPolicy::Strict, Outcome::Expired) if s.files.is_empty() => Some(ended(None)),
+            (Policy::Reference, Outcome::Failed | Outcome::Cancelled) => Some(ended(s.first_error)),
+            (Policy::Reference, Outcome::Expired) if s.files.is_empty() => Some(ended(None)),
             _ => None,
         };
         self.stage = match failure {
@@ -406,6 +610,39 @@ impl BatchJob {
         };
     }
 
+    /// What looking upstream for a lost create found, at `now`.
+    pub fn on_reconciled(&mut self, now: f64, found: Reconciled) {
+        let given_up = now >= self.opened_ms + GIVE_UP_CREATE_MS;
+        let (message, is_lookup_failure) = match found {
+            Reconciled::Found(snapshot) => {
+                // Polling started when the create began: the window counts from there.
+                self.start_polling(snapshot.id.clone(), self.opened_ms);
+                self.anchor_ms = now;
+                self.record(&snapshot);
+                if snapshot.status.is_terminal() {
+                    self.end(snapshot);
+                }
+                return;
+            }
+            Reconciled::NotFound => ("the create's answer was lost, and no batch made by it was found upstream".to_string(), false),
+            Reconciled::Ambiguous(ids) => (
+                format!(
+                    "the create's answer was lost, and several upstream batches could be this one: {}",
+                    ids.join(", ")
+                ),
+                false,
+            ),
+            Reconciled::Failed(message) => (message, true),
+        };
+        if given_up && !is_lookup_failure {
+            self.fail_batch(BatchFailure::NotCreated { detail: message });
+        } else if is_lookup_failure {
+            self.note_trouble(now, message, None);
+        } else {
+            self.trouble = Some(Trouble::lookup(self.trouble.as_ref(), now, message));
+        }
+    }
+
     /// Every result file is read (and, in the Worker, stored).
     pub fn on_collected(&mut self) {
         if let Stage::Collect {
@@ -417,18 +654,18 @@ impl BatchJob {
                 outcome: *outcome,
             };
             self.consecutive_errors = 0;
+            self.trouble = None;
         }
     }
 
-    /// Reading the result files failed. `Strict` fails the job; `KeepPartial` keeps it in
-    /// `Collect` for another try while the error is a passing one.
-    pub fn on_collect_failed(&mut self, error: Error) {
-        self.consecutive_errors += 1;
-        let retry = self.policy == EndPolicy::KeepPartial
-            && error.is_retryable()
-            && self.consecutive_errors < TOLERATED_COLLECT_ERRORS;
-        if !retry {
+    /// Reading the result files failed at `now`. The reference fails the job; the Worker
+    /// tries again with backoff (a missing file, 404, will not come back).
+    pub fn on_collect_failed(&mut self, now: f64, error: Error) {
+        if self.rules == Policy::Reference || error.status() == Some(404) {
             self.fail(error);
+        } else {
+            let retry_after = error.retry_after_ms();
+            self.note_trouble(now, error.to_string(), retry_after);
         }
     }
 
@@ -436,9 +673,21 @@ impl BatchJob {
     pub fn fail(&mut self, error: Error) {
         let batch_id = self.batch_id().map(str::to_string);
         self.stage = Stage::Failed { batch_id, error };
+        self.trouble = None;
+    }
+
+    fn fail_batch(&mut self, failure: BatchFailure) {
+        self.fail(Error::Batch {
+            provider: self.provider(),
+            failure,
+        });
     }
 }
 
 #[cfg(test)]
 #[path = "machine_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "durable_tests.rs"]
+mod durable_tests;

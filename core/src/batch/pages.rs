@@ -27,11 +27,30 @@ pub struct Manifest {
     pub page_items: u32,
     /// Fragments per page, index = page.
     pub fragments: Vec<u32>,
+    /// The first and last input index each fragment holds, per page (items in a fragment
+    /// are sorted), so a reader fetches only the fragments a range needs. Absent in
+    /// manifests written before it: every fragment of the page is read then.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<Vec<[u64; 2]>>,
 }
 
 impl Manifest {
     pub fn page_of(&self, index: u64) -> u32 {
         (index / u64::from(self.page_items.max(1))) as u32
+    }
+
+    /// The fragments of `page` that may hold an index in `start..end`.
+    pub fn fragments_for(&self, page: u32, start: u64, end: u64) -> Vec<u32> {
+        let count = self.fragments.get(page as usize).copied().unwrap_or(0);
+        match self.ranges.get(page as usize) {
+            Some(ranges) if ranges.len() == count as usize => (0..count)
+                .filter(|&n| {
+                    let [first, last] = ranges[n as usize];
+                    first < end && last >= start
+                })
+                .collect(),
+            _ => (0..count).collect(),
+        }
     }
 }
 
@@ -47,6 +66,7 @@ pub struct PageWriter {
     /// Items seen per page (to spot complete pages).
     seen: BTreeMap<u32, u32>,
     fragments: Vec<u32>,
+    ranges: Vec<Vec<[u64; 2]>>,
 }
 
 impl PageWriter {
@@ -68,6 +88,7 @@ impl PageWriter {
             buffered_bytes: 0,
             seen: BTreeMap::new(),
             fragments: vec![0; pages],
+            ranges: vec![vec![]; pages],
         }
     }
 
@@ -120,14 +141,18 @@ impl PageWriter {
             Manifest {
                 page_items: self.page_items,
                 fragments: self.fragments,
+                ranges: self.ranges,
             },
         )
     }
 
     fn flush_page(&mut self, page: u32) -> Vec<Fragment> {
-        let Some(items) = self.buffered.remove(&page) else {
+        let Some(mut items) = self.buffered.remove(&page) else {
             return vec![];
         };
+        // Sorted, each fragment covers one stretch of the page: a reader of a range skips
+        // the fragments outside it.
+        items.sort_by_key(|(index, _)| *index);
         // Bodies are sized up front: grown by doubling, a flush of half the buffer held up to
         // twice its size in slack, and the Worker's memory peaked at 3× the buffer (measured).
         let mut rest: usize = items.iter().map(|(_, json)| entry_len(json)).sum();
@@ -136,13 +161,19 @@ impl PageWriter {
         let mut out = vec![];
         let mut body = String::with_capacity(capacity(rest));
         body.push('[');
+        let mut range: Option<[u64; 2]> = None;
         for (index, json) in items {
             self.buffered_bytes -= json.len() + 16;
             if body.len() > 1 && body.len() + entry_len(&json) + 1 > max {
                 let next = String::with_capacity(capacity(rest));
-                out.push(self.fragment(page, std::mem::replace(&mut body, next)));
+                let full = std::mem::replace(&mut body, next);
+                out.push(self.fragment(page, full, range.take()));
                 body.push('[');
             }
+            range = Some(match range {
+                None => [index, index],
+                Some([first, _]) => [first, index],
+            });
             if body.len() > 1 {
                 body.push(',');
             }
@@ -153,14 +184,15 @@ impl PageWriter {
             body.push_str(&json);
             body.push(']');
         }
-        out.push(self.fragment(page, body));
+        out.push(self.fragment(page, body, range));
         out
     }
 
-    fn fragment(&mut self, page: u32, mut body: String) -> Fragment {
+    fn fragment(&mut self, page: u32, mut body: String, range: Option<[u64; 2]>) -> Fragment {
         body.push(']');
         let number = self.fragments[page as usize];
         self.fragments[page as usize] += 1;
+        self.ranges[page as usize].push(range.unwrap_or([u64::MAX, 0]));
         Fragment { page, number, body }
     }
 }
@@ -168,6 +200,21 @@ impl PageWriter {
 /// Bytes an item takes in a fragment body: `[index,json]` and a comma (index ≤ 20 digits).
 fn entry_len(json: &str) -> usize {
     json.len() + 24
+}
+
+/// The results of a fragment body whose index is in `start..end`, as the JSON they were
+/// stored as (not parsed: a reader passes them on as they are). Only the fragment is held,
+/// never its page.
+pub fn items_in<'a>(
+    body: &'a str,
+    start: u64,
+    end: u64,
+) -> Result<Vec<(u64, &'a serde_json::value::RawValue)>, serde_json::Error> {
+    let items: Vec<(u64, &serde_json::value::RawValue)> = serde_json::from_str(body)?;
+    Ok(items
+        .into_iter()
+        .filter(|(i, _)| (start..end).contains(i))
+        .collect())
 }
 
 /// Reads fragments back: `(index, result)` pairs sorted by index.
@@ -258,5 +305,41 @@ mod tests {
         let (frags, manifest) = w.finish();
         assert_eq!(manifest.fragments, vec![1, 0]);
         assert_eq!(frags.len(), 1);
+    }
+
+    #[test]
+    fn a_range_needs_only_the_fragments_that_hold_it() {
+        // 10 items a page, fragments of at most 400 bytes (about 4 items), in order.
+        let order: Vec<u64> = (0..30).collect();
+        let (stored, manifest) = store(&order, 30, 1_000_000);
+        assert_eq!(manifest.fragments[1], 3);
+        assert_eq!(manifest.ranges[1], vec![[10, 13], [14, 17], [18, 19]]);
+        assert_eq!(manifest.fragments_for(1, 14, 16), vec![1]);
+        assert_eq!(manifest.fragments_for(1, 12, 19), vec![0, 1, 2]);
+        let body = &stored[&(1, 1)];
+        let items = items_in(body, 15, 17).unwrap();
+        assert_eq!(items.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [15, 16]);
+        assert_eq!(items[0].1.get(), item(15));
+        // A manifest written before ranges existed: every fragment of the page is read.
+        let old = Manifest {
+            ranges: vec![],
+            ..manifest
+        };
+        assert_eq!(old.fragments_for(1, 14, 16), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn shuffled_fragments_are_sorted_within() {
+        let order: Vec<u64> = (0..97).map(|i| (i * 37) % 97).collect();
+        let (stored, manifest) = store(&order, 97, 500);
+        for (page, ranges) in manifest.ranges.iter().enumerate() {
+            for (n, [first, last]) in ranges.iter().enumerate() {
+                let items: Vec<(u64, serde_json::Value)> =
+                    serde_json::from_str(&stored[&(page as u32, n as u32)]).unwrap();
+                let indices: Vec<u64> = items.iter().map(|(i, _)| *i).collect();
+                assert!(indices.windows(2).all(|w| w[0] < w[1]), "{indices:?}");
+                assert_eq!((indices[0], *indices.last().unwrap()), (*first, *last));
+            }
+        }
     }
 }

@@ -23,6 +23,11 @@ pub struct BodyError {
 
 /// The top-level fields a batch body may have besides `requests`.
 const FIELDS: [&str; 2] = ["provider", "model"];
+/// Longer field names are none of those: refused before they are held (a hostile body can
+/// send a key of many megabytes).
+const MAX_KEY_BYTES: usize = 64;
+/// The longest `provider` or `model` value, raw JSON.
+pub const MAX_FIELD_BYTES: usize = 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -249,6 +254,12 @@ impl RequestBodyReader {
             })?;
             return self.go(State::Colon);
         }
+        if self.key.len() >= MAX_KEY_BYTES {
+            return Err(BodyError {
+                field: "body".into(),
+                problem: format!("has a field name longer than {MAX_KEY_BYTES} bytes; the fields are `requests`, `provider` and `model`"),
+            });
+        }
         self.key.push(b);
         Ok(false)
     }
@@ -315,10 +326,10 @@ impl RequestBodyReader {
         }
         self.value.push(b);
         self.scan.feed(b);
-        if self.value.len() > self.max_value_bytes {
+        if self.value.len() > MAX_FIELD_BYTES {
             return Err(BodyError {
                 field: self.current_key.clone(),
-                problem: "is too large".into(),
+                problem: format!("is longer than {MAX_FIELD_BYTES} bytes"),
             });
         }
         if !scalar && self.scan.depth == 0 && !self.scan.in_string {
@@ -465,5 +476,24 @@ mod tests {
     #[test]
     fn escaped_field_names_are_read() {
         assert_eq!(read(&[br#"{"\u0072equests": []}"#]).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn hostile_keys_and_fields_are_refused_before_they_are_held() {
+        let mut reader = RequestBodyReader::new(1 << 20);
+        let mut out = vec![];
+        let key = format!(r#"{{"{}": 1}}"#, "a".repeat(1 << 20));
+        let e = reader.push(key.as_bytes(), &mut out).unwrap_err();
+        assert_eq!(e.field, "body");
+        assert!(e.problem.contains("longer than 64 bytes"), "{}", e.problem);
+        assert!(reader.key.capacity() <= 128);
+        let mut reader = RequestBodyReader::new(1 << 20);
+        let model = format!(r#"{{"model": "{}", "requests": []}}"#, "m".repeat(1 << 20));
+        let e = reader.push(model.as_bytes(), &mut out).unwrap_err();
+        assert_eq!(
+            (e.field.as_str(), e.problem.as_str()),
+            ("model", "is longer than 1024 bytes")
+        );
+        assert!(reader.buffered_bytes() <= MAX_FIELD_BYTES + 1);
     }
 }

@@ -101,6 +101,26 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The outcome of a batch that ended upstream with `status` (a terminal one).
+    pub fn of(status: super::BatchStatus) -> Outcome {
+        match status {
+            super::BatchStatus::Expired => Outcome::Expired,
+            super::BatchStatus::Cancelled => Outcome::Cancelled,
+            super::BatchStatus::Failed => Outcome::Failed,
+            _ => Outcome::Completed,
+        }
+    }
+
+    /// The status a reader sees once the batch has ended this way.
+    pub fn status(self) -> super::BatchStatus {
+        match self {
+            Outcome::Completed => super::BatchStatus::Completed,
+            Outcome::Expired => super::BatchStatus::Expired,
+            Outcome::Cancelled => super::BatchStatus::Cancelled,
+            Outcome::Failed => super::BatchStatus::Failed,
+        }
+    }
+
     /// The `error` of a request the result files do not mention.
     pub fn missing_item_error(self) -> &'static str {
         match self {

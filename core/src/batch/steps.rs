@@ -18,6 +18,16 @@ pub enum Action<'a> {
     Poll {
         batch_id: &'a str,
     },
+    /// The Worker: upstream kept the batch open far past its window; cancel it there
+    /// (then keep polling, and collect what it returns).
+    Cancel {
+        batch_id: &'a str,
+    },
+    /// The Worker: the create's answer was lost; look for the batch upstream, by the
+    /// gateway's own `id` (OpenAI metadata) or by its time and size (Anthropic).
+    Reconcile {
+        since_ms: f64,
+    },
     Collect {
         batch_id: &'a str,
         files: &'a ResultFiles,
@@ -67,6 +77,12 @@ pub enum PollNote {
     TransientNetwork {
         message: String,
         consecutive_errors: u32,
+    },
+    /// The Worker: the poll failed; it is tried again at `retry_at_ms` (contract §4.1).
+    Retrying {
+        message: String,
+        attempts: u32,
+        retry_at_ms: f64,
     },
     /// The poll ended the job with an error.
     Fatal,

@@ -1,14 +1,16 @@
-//! The batch steps every driver runs — create, poll, collect, cancel — with the reference's
-//! log lines, and [`BatchDriver::run`], the loop behind the npm package's `chatBatch`. The
-//! Worker's cron calls the same `poll` and `take_line`, one step per run.
+//! The batch steps every driver runs — create, poll, collect, cancel, list — with the
+//! reference's log lines, and [`BatchDriver::run`], the loop behind the npm package's
+//! `chatBatch`. The Worker's cron calls the same `poll`, `take_line`, `cancel_past_window`
+//! and `list`, one step per run.
 
 use super::{read_json, send, send_once, CallOptions};
 use crate::batch::{
-    Action, BatchJob, ItemKind, ItemLine, LineProblem, LineSplitter, Outcome, PollNote, PollReport,
-    PollResult, ResultSet,
+    Action, BatchJob, BatchList, ItemKind, ItemLine, LineProblem, LineSplitter, Outcome, PollNote,
+    PollReport, PollResult, ResultSet,
 };
 use crate::error::{AnswerProblem, Error, Op, Operation};
 use crate::host::{BodyError, Host, Level, UpstreamResponse};
+use crate::http::HttpRequest;
 use crate::provider::{BatchApi, BatchInput};
 use crate::retry::RetryPolicy;
 use serde_json::json;
@@ -33,7 +35,18 @@ impl<'a, H: Host> BatchDriver<'a, H> {
 
     /// Uploads the input (OpenAI) and creates the batch; afterwards the job polls.
     pub async fn create(&self, job: &mut BatchJob, input: BatchInput<'_>) -> Result<(), Error> {
-        if let Action::Upload = job.next_action(self.host.now_ms()) {
+        self.create_tagged(job, input, None).await
+    }
+
+    /// [`BatchDriver::create`], with the Worker's own id for the batch kept upstream where
+    /// the API has metadata (see `BatchApi::create_request`).
+    pub async fn create_tagged(
+        &self,
+        job: &mut BatchJob,
+        input: BatchInput<'_>,
+        tag: Option<&str>,
+    ) -> Result<(), Error> {
+        if let Some(Action::Upload) = job.create_step() {
             let op = self.op(Operation::FileUpload);
             let request = self
                 .api
@@ -42,9 +55,9 @@ impl<'a, H: Host> BatchDriver<'a, H> {
             let response = send(self.host, &request, op, self.opts).await?;
             self.accept(job, read_json(response, op).await?)?;
         }
-        if let Action::Create { input_file_id } = job.next_action(self.host.now_ms()) {
+        if let Some(Action::Create { input_file_id }) = job.create_step() {
             let op = self.op(Operation::BatchCreate);
-            let request = self.api.create_request(input_file_id, input)?;
+            let request = self.api.create_request(input_file_id, input, tag)?;
             let response = send_once(self.host, &request, op, self.opts).await?;
             self.accept(job, read_json(response, op).await?)?;
         }
@@ -54,8 +67,8 @@ impl<'a, H: Host> BatchDriver<'a, H> {
     /// Reads the answer to the job's Upload or Create step, however the call was made (the
     /// Worker streams the input itself; see `BatchApi::input_stream`).
     pub fn accept(&self, job: &mut BatchJob, body: serde_json::Value) -> Result<(), Error> {
-        match job.next_action(self.host.now_ms()) {
-            Action::Upload => {
+        match job.create_step() {
+            Some(Action::Upload) => {
                 let op = self.op(Operation::FileUpload);
                 let id = self
                     .api
@@ -63,7 +76,7 @@ impl<'a, H: Host> BatchDriver<'a, H> {
                     .map_err(|problem| Error::BadAnswer { op, problem })?;
                 job.on_uploaded(id);
             }
-            Action::Create { .. } => {
+            Some(Action::Create { .. }) => {
                 let op = self.op(Operation::BatchCreate);
                 let snapshot = self
                     .api
@@ -87,15 +100,14 @@ impl<'a, H: Host> BatchDriver<'a, H> {
         Ok(())
     }
 
-    /// Polls once and logs what happened.
-    pub async fn poll(&self, job: &mut BatchJob) -> PollReport {
-        let batch_id = job.batch_id().unwrap_or_default().to_string();
-        let op = self.op(Operation::BatchPoll);
+    /// Sends a poll or cancel once (the job's rules are its retry policy) and reads the
+    /// answer as a snapshot, or says why there is none.
+    async fn ask(&self, request: &HttpRequest, op: Op) -> PollResult {
         let once = CallOptions {
             retry: RetryPolicy::NONE,
             timeout_ms: self.opts.timeout_ms,
         };
-        let result = match send(self.host, &self.api.poll_request(&batch_id), op, once).await {
+        match send(self.host, request, op, once).await {
             Ok(response) => match read_json(response, op).await {
                 Ok(body) => match self.api.parse_snapshot(body) {
                     Ok(snapshot) => PollResult::Snapshot(snapshot),
@@ -107,7 +119,14 @@ impl<'a, H: Host> BatchDriver<'a, H> {
             },
             Err(Error::Status(e)) => PollResult::Rejected(e),
             Err(e) => PollResult::Unreachable(e.to_string()),
-        };
+        }
+    }
+
+    /// Polls once and logs what happened.
+    pub async fn poll(&self, job: &mut BatchJob) -> PollReport {
+        let batch_id = job.batch_id().unwrap_or_default().to_string();
+        let op = self.op(Operation::BatchPoll);
+        let result = self.ask(&self.api.poll_request(&batch_id), op).await;
         let now = self.host.now_ms();
         let report = job.on_poll(now, result);
         let elapsed_ms = job.elapsed_ms(now);
@@ -141,9 +160,42 @@ impl<'a, H: Host> BatchDriver<'a, H> {
                 self.host
                     .log(Level::Warn, "Transient poll error (network)", meta);
             }
+            PollNote::Retrying {
+                message,
+                attempts,
+                retry_at_ms,
+            } => {
+                let meta = json!({"batchId": batch_id, "attempts": attempts, "retryInMs": retry_at_ms - now, "error": message});
+                self.host.log(Level::Warn, "Poll failed; retrying", meta);
+            }
             PollNote::Fatal => {}
         }
         report
+    }
+
+    /// The Worker's last resort for a batch upstream keeps open far past its window: cancel
+    /// it there (upstream then ends it, keeping what finished).
+    pub async fn cancel_past_window(&self, job: &mut BatchJob) -> PollReport {
+        let batch_id = job.batch_id().unwrap_or_default().to_string();
+        let op = self.op(Operation::BatchCancel);
+        let result = self.ask(&self.api.cancel_request(&batch_id), op).await;
+        let now = self.host.now_ms();
+        let meta = json!({"batchId": batch_id, "elapsedMs": job.elapsed_ms(now), "ok": matches!(result, PollResult::Snapshot(_))});
+        self.host.log(
+            Level::Warn,
+            "Batch still open past its window: cancelling it upstream",
+            meta,
+        );
+        job.on_cancel_sent(now, result)
+    }
+
+    /// One page of upstream's batches, newest first.
+    pub async fn list(&self, after: Option<&str>) -> Result<BatchList, Error> {
+        let op = self.op(Operation::BatchPoll);
+        let response = send(self.host, &self.api.list_request(after), op, self.opts).await?;
+        self.api
+            .parse_list(read_json(response, op).await?)
+            .map_err(|problem| Error::BadAnswer { op, problem })
     }
 
     /// Asks upstream to cancel; the answer is recorded like a poll.
@@ -171,7 +223,14 @@ impl<'a, H: Host> BatchDriver<'a, H> {
             return Ok(());
         };
         let op = self.op(Operation::ResultsDownload);
-        for request in self.api.result_requests(files) {
+        let requests = match self.api.result_requests(files) {
+            Ok(requests) => requests,
+            Err(e) => {
+                job.on_collect_failed(self.host.now_ms(), e.clone());
+                return Err(e);
+            }
+        };
+        for request in requests {
             let text = match send(self.host, &request, op, self.opts).await {
                 Ok(response) => read_text(response, op).await,
                 Err(e) => Err(e),
@@ -179,7 +238,7 @@ impl<'a, H: Host> BatchDriver<'a, H> {
             let text = match text {
                 Ok(text) => text,
                 Err(e) => {
-                    job.on_collect_failed(e.clone());
+                    job.on_collect_failed(self.host.now_ms(), e.clone());
                     return Err(e);
                 }
             };
@@ -199,7 +258,10 @@ impl<'a, H: Host> BatchDriver<'a, H> {
     /// Parses one result line and logs as the reference does; a line that cannot be read is
     /// logged and skipped (its request then reads "No result returned from batch").
     pub fn take_line(&self, line: Result<&str, LineProblem>) -> Option<ItemLine> {
-        let item = line.and_then(|l| self.api.parse_line(l));
+        let mut item = line.and_then(|l| self.api.parse_line(l));
+        if let Ok(ItemLine { result, .. }) = &mut item {
+            result.error = result.error.take().map(|e| self.host.admit(e));
+        }
         match &item {
             Ok(ItemLine {
                 custom_id,
@@ -257,6 +319,16 @@ impl<'a, H: Host> BatchDriver<'a, H> {
                     self.poll(job).await;
                 }
                 Action::Collect { .. } => self.collect(job, &mut results).await?,
+                Action::Cancel { .. } => {
+                    self.cancel_past_window(job).await;
+                }
+                // Only the Worker's rules look for a lost create; a loop never loses one.
+                Action::Reconcile { .. } => {
+                    return Err(Error::InvalidInput {
+                        provider: self.api.provider(),
+                        message: "a batch being created cannot be resumed in a loop".into(),
+                    })
+                }
                 Action::Finished { outcome, .. } => return Ok((outcome, results)),
                 Action::Failed(error) => return Err(error.clone()),
             }

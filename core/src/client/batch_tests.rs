@@ -1,5 +1,5 @@
 use super::*;
-use crate::batch::{BatchKind, EndPolicy, PollSchedule};
+use crate::batch::{BatchKind, Policy, PollSchedule};
 use crate::client::fake_host::{FakeHost, Reply};
 use crate::http::{ApiKey, Body};
 use crate::message::{BatchChatRequest, Message, Role};
@@ -26,8 +26,9 @@ fn job() -> BatchJob {
         BatchKind::OpenAI {
             endpoint: BatchEndpoint::ChatCompletions,
         },
-        EndPolicy::Strict,
+        Policy::Reference,
         schedule,
+        0.0,
     )
 }
 
@@ -153,8 +154,8 @@ fn a_resumed_batch_skips_upload_and_create_and_the_callback() {
         ..PollSchedule::default()
     };
     let mut job = BatchJob::resume(
-        job().kind,
-        EndPolicy::Strict,
+        job().kind(),
+        Policy::Reference,
         schedule,
         "batch_1".into(),
         host.now_ms(),

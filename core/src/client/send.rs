@@ -49,7 +49,10 @@ async fn send_retrying_if<H: Host>(
         let error = match host.fetch(request, opts.timeout_ms).await {
             Ok(response) if response.head().ok => return Ok(response),
             Ok(response) => status_error(host, response, op).await,
-            Err(FetchError::Network(message)) => Error::Network { op, message },
+            Err(FetchError::Network(message)) => Error::Network {
+                op,
+                message: host.admit(message),
+            },
             Err(FetchError::Timeout) => Error::Timeout {
                 op,
                 after_ms: opts.timeout_ms.unwrap_or_default(),
@@ -99,8 +102,8 @@ async fn status_error<H: Host>(host: &H, response: H::Response, op: Op) -> Error
     Error::Status(StatusError {
         op,
         status: head.status,
-        status_text: head.status_text,
-        body,
+        status_text: head.status_text.map(|text| host.admit(text)),
+        body: host.admit(body),
         retry_after_ms,
     })
 }

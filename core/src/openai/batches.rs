@@ -1,7 +1,8 @@
-//! `POST /batches`, `GET /batches/{id}`, `POST /batches/{id}/cancel`.
+//! `POST /batches`, `GET /batches/{id}`, `POST /batches/{id}/cancel`, `GET /batches`.
 
 use super::chat::to_json;
 use super::OpenAIConfig;
+use crate::batch::reconcile::{BatchList, ListedBatch};
 use crate::batch::status::{BatchSnapshot, BatchStatus, RequestCounts, ResultFiles};
 use crate::error::AnswerProblem;
 use crate::http::{path_segment, Body, HttpRequest, Method};
@@ -29,18 +30,33 @@ struct CreateBatchBody<'a> {
     input_file_id: &'a str,
     endpoint: &'static str,
     completion_window: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<Tag<'a>>,
 }
 
-/// Creates the batch from an uploaded input file.
+/// The metadata key that carries the gateway's own id of a batch (the Worker's), so a
+/// create whose answer was lost can be found in `GET /batches`.
+pub const TAG_KEY: &str = "edge_llm_id";
+
+#[derive(Serialize, Deserialize)]
+struct Tag<'a> {
+    #[serde(rename = "edge_llm_id")]
+    id: &'a str,
+}
+
+/// Creates the batch from an uploaded input file; `tag` (the Worker's id for it) goes into
+/// its metadata. The npm package sends none, as the reference.
 pub fn create_request(
     cfg: &OpenAIConfig,
     input_file_id: &str,
     endpoint: BatchEndpoint,
+    tag: Option<&str>,
 ) -> HttpRequest {
     let body = CreateBatchBody {
         input_file_id,
         endpoint: endpoint.path(),
         completion_window: "24h",
+        metadata: tag.map(|id| Tag { id }),
     };
     HttpRequest::post_json(cfg.url("/batches"), cfg.json_headers(), to_json(&body))
 }
@@ -58,6 +74,62 @@ pub fn cancel_request(cfg: &OpenAIConfig, batch_id: &str) -> HttpRequest {
         headers: vec![cfg.auth_header()],
         body: Body::Empty,
     }
+}
+
+/// One page of the batches, newest first, after the batch `after` (its id).
+pub fn list_request(cfg: &OpenAIConfig, after: Option<&str>) -> HttpRequest {
+    let query = match after {
+        Some(id) => format!("/batches?limit=100&after={}", path_segment(id)),
+        None => "/batches?limit=100".to_string(),
+    };
+    cfg.get(&query)
+}
+
+#[derive(Deserialize)]
+struct ListedObject {
+    #[serde(flatten)]
+    batch: serde_json::Value,
+    #[serde(default)]
+    created_at: f64,
+    #[serde(default)]
+    metadata: Option<std::collections::HashMap<String, serde_json::Value>>,
+}
+
+#[derive(Deserialize)]
+struct ListPage {
+    data: Vec<ListedObject>,
+    #[serde(default)]
+    has_more: bool,
+    #[serde(default)]
+    last_id: Option<String>,
+}
+
+/// Reads a page of `GET /batches`.
+pub fn parse_list(body: serde_json::Value) -> Result<BatchList, AnswerProblem> {
+    let page: ListPage = serde_json::from_value(body).map_err(|e| AnswerProblem::Unreadable {
+        detail: e.to_string(),
+    })?;
+    let mut batches = Vec::with_capacity(page.data.len());
+    for item in page.data {
+        let tag = item
+            .metadata
+            .as_ref()
+            .and_then(|m| m.get(TAG_KEY))
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        batches.push(ListedBatch {
+            snapshot: parse_batch(item.batch)?,
+            created_at_ms: item.created_at * 1000.0,
+            tag,
+        });
+    }
+    let next = if page.has_more {
+        page.last_id
+            .or_else(|| batches.last().map(|b| b.snapshot.id.clone()))
+    } else {
+        None
+    };
+    Ok(BatchList { batches, next })
 }
 
 /// The fields of the `Batch` object we read. Everything is optional because test doubles
@@ -128,12 +200,48 @@ mod tests {
 
     #[test]
     fn create_is_the_reference_body() {
-        let req = create_request(&cfg(), "file-1", BatchEndpoint::ChatCompletions);
+        let req = create_request(&cfg(), "file-1", BatchEndpoint::ChatCompletions, None);
         assert_eq!(req.url, "https://api.openai.com/v1/batches");
         assert_eq!(
             req.body,
             Body::Json(r#"{"input_file_id":"file-1","endpoint":"/v1/chat/completions","completion_window":"24h"}"#.into())
         );
+        let tagged = create_request(
+            &cfg(),
+            "file-1",
+            BatchEndpoint::ChatCompletions,
+            Some("eb_1"),
+        );
+        assert_eq!(
+            tagged.body,
+            Body::Json(r#"{"input_file_id":"file-1","endpoint":"/v1/chat/completions","completion_window":"24h","metadata":{"edge_llm_id":"eb_1"}}"#.into())
+        );
+    }
+
+    #[test]
+    fn a_list_page_reads_tags_times_and_the_cursor() {
+        assert_eq!(
+            list_request(&cfg(), None).url,
+            "https://api.openai.com/v1/batches?limit=100"
+        );
+        assert_eq!(
+            list_request(&cfg(), Some("batch_9")).url,
+            "https://api.openai.com/v1/batches?limit=100&after=batch_9"
+        );
+        let page = parse_list(json!({
+            "object": "list", "has_more": true, "first_id": "batch_2", "last_id": "batch_1",
+            "data": [
+                {"id": "batch_2", "status": "in_progress", "created_at": 1700000000, "metadata": {"edge_llm_id": "eb_7"}},
+                {"id": "batch_1", "status": "completed", "created_at": 1690000000, "metadata": null},
+            ]
+        }))
+        .unwrap();
+        assert_eq!(page.next.as_deref(), Some("batch_1"));
+        assert_eq!(page.batches[0].tag.as_deref(), Some("eb_7"));
+        assert_eq!(page.batches[0].created_at_ms, 1_700_000_000_000.0);
+        assert_eq!(page.batches[1].tag, None);
+        assert_eq!(page.batches[1].snapshot.status, BatchStatus::Completed);
+        assert_eq!(parse_list(json!({"data": []})).unwrap().next, None);
     }
 
     #[test]

@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { startFakeProvider } from "../../support/fake-provider/index.mjs";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-export const GATEWAY_TOKEN = "gw-browser-test-token-42";
+export const GATEWAY_TOKEN = "gw-browser-test-token-0123456789abcdef";
 const OPENAI_KEY = "sk-test";
 const ANTHROPIC_KEY = "sk-ant-test";
 

@@ -11,7 +11,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { startFakeProvider } from "../../support/fake-provider/index.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-export const GATEWAY_TOKEN = "gw-test-token-0123456789";
+export const GATEWAY_TOKEN = "gw-test-token-0123456789abcdefghijkl";
 export const OPENAI_KEY = "sk-test";
 export const ANTHROPIC_KEY = "sk-ant-test";
 export const MIB = 1024 * 1024;
