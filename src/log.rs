@@ -33,6 +33,11 @@ impl Log {
         log
     }
 
+    /// Whether every line carries `key`.
+    pub fn has(&self, key: &str) -> bool {
+        self.fields.contains_key(key)
+    }
+
     /// `text` with every secret replaced by `[redacted]`.
     pub fn redact(&self, text: &str) -> String {
         self.scrub(text.to_string())
@@ -159,7 +164,16 @@ impl Host for WorkerHost {
         self.js.random()
     }
 
-    fn log(&self, level: Level, message: &str, meta: Value) {
+    /// The drivers' lines name upstream's batch `batchId`, as the reference's do; in the
+    /// Worker's lines `batchId` is the gateway's own, so upstream's is `upstreamBatchId`.
+    fn log(&self, level: Level, message: &str, mut meta: Value) {
+        if let Some(upstream) = meta.as_object_mut().and_then(|m| m.remove("batchId")) {
+            if self.log.has("batchId") {
+                meta["upstreamBatchId"] = upstream;
+            } else {
+                meta["batchId"] = upstream;
+            }
+        }
         self.log.write(level, message, meta);
     }
 

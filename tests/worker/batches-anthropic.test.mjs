@@ -15,7 +15,8 @@ const user = (content) => [{ role: "user", content }];
 test("the lifecycle: one create, polls through cron, results in input order", async () => {
   const reqs = requests(6).map((r) => ({ ...r, messages: [{ role: "system", content: "Be brief." }, ...r.messages] }));
   const created = await createBatch(w, { requests: reqs });
-  assert.match(created.id, /^msgbatch_/);
+  assert.match(created.id, /^eb_[0-9a-f]{24}$/);
+  assert.match(await w.upstreamId(created.id), /^msgbatch_/);
   assert.deepEqual([created.provider, created.model, created.status], ["anthropic", "claude-sonnet-4-5", "in_progress"]);
   const [create] = w.fake.requests;
   assert.equal(`${create.method} ${create.path}`, "POST /anthropic/v1/messages/batches");
@@ -95,12 +96,20 @@ test("the cancel route: canceling, then ended → cancelled, unfinished requests
   assert.ok(got.some((r) => !r.error) && got.some((r) => r.error === "Batch cancelled before this request completed"), JSON.stringify(got.map((r) => r.error)));
 });
 
-test("polls that fail: three 5xx pass, a fourth in a row fails with Anthropic's prefix", async () => {
+test("polls that fail are retried with Anthropic's prefix in lastError; a 404 ends it", async () => {
   const { id } = await createBatch(w, { requests: requests(2) });
-  w.fake.configure({ faults: [{ method: "GET", path: `/messages/batches/${id}$`, status: 529 }] });
-  const done = await cronUntilDone(w, id);
-  assert.equal(done.status, "failed");
-  assert.match(done.error, /^Anthropic batch poll error: 529 /);
+  const upstream = await w.upstreamId(id);
+  w.fake.configure({ faults: [{ method: "GET", path: `/messages/batches/${upstream}$`, status: 529, times: 6 }] });
+  for (let i = 0; i < 6; i++) await w.cron();
+  const failing = (await w.api("GET", `/v1/batches/${id}`)).json;
+  assert.equal(failing.status, "in_progress");
+  assert.match(failing.lastError.message, /^Anthropic batch poll error: 529 /);
+  assert.equal((await cronUntilDone(w, id)).status, "completed");
+  const second = await createBatch(w, { requests: requests(2) });
+  w.fake.configure({ faults: [{ method: "GET", path: `/messages/batches/${await w.upstreamId(second.id)}$`, status: 404 }] });
+  const gone = await cronUntilDone(w, second.id);
+  assert.equal(gone.status, "failed");
+  assert.match(gone.error, /^Anthropic batch poll error: 404 /);
 });
 
 test("a results download cut half way is retried on the next run", async () => {
@@ -127,7 +136,7 @@ test("ids Anthropic would reject are a 400 before anything is sent; a create 4xx
 
 test("an OpenAI batch can be asked for on an Anthropic gateway, and the reverse", async () => {
   const { id } = await createBatch(w, { requests: requests(2), provider: "openai", model: "gpt-4o-mini" });
-  assert.match(id, /^batch_/);
+  assert.match(await w.upstreamId(id), /^batch_/);
   const done = await cronUntilDone(w, id);
   assert.equal(done.status, "completed");
   assert.equal(done.provider, "openai");

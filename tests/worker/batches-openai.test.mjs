@@ -1,22 +1,23 @@
-// OpenAI batches through the Worker, driven by real cron runs (contract §2, §4): upload and
-// create before the 202, polls one step per run, results downloaded, stored and read back in
-// input order, every way a batch or an item can end, and transient poll failures.
+// OpenAI batches through the Worker, driven by real cron runs (contract §2, §4, §4.1): upload
+// and create before the 202, polls one step per run, results downloaded, stored and read back
+// in input order, every way a batch or an item can end, and poll failures retried.
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, cronUntilDone, createBatch, requests, allResults, errorMessage, OPENAI_KEY } from "./support/worker.mjs";
+import { startWorker, cronUntilDone, createBatch, requests, allResults, errorMessage, OPENAI_KEY, CLOSE_AFTER_MS } from "./support/worker.mjs";
 
 let w;
 before(async () => { w = await startWorker(); });
 after(async () => { await w?.close(); });
 beforeEach(() => { w.fake.reset(); });
 
-const polls = (id) => w.fake.requests.filter((r) => r.method === "GET" && r.path === `/openai/v1/batches/${id}`);
+const polls = (upstream) => w.fake.requests.filter((r) => r.method === "GET" && r.path === `/openai/v1/batches/${upstream}`);
+const MINUTE = 60_000;
 const user = (content) => [{ role: "user", content }];
 
 test("the lifecycle: upload and create before the 202, statuses through cron, results in input order", async () => {
   const reqs = requests(5);
   const created = await createBatch(w, { requests: reqs });
-  assert.match(created.id, /^batch_/);
+  assert.match(created.id, /^eb_[0-9a-f]{24}$/, "the gateway's own id, not upstream's");
   assert.deepEqual(
     { ...created, createdAt: undefined },
     { id: created.id, status: "validating", provider: "openai", model: "gpt-4o-mini", requestCounts: { total: 5, completed: 0, failed: 0 }, createdAt: undefined },
@@ -34,7 +35,8 @@ test("the lifecycle: upload and create before the 202, statuses through cron, re
   assert.deepEqual(lines[0].body.response_format, { type: "json_object" });
   assert.equal(`${create.method} ${create.path}`, "POST /openai/v1/batches");
   assert.match(create.json.input_file_id, /^file-/);
-  assert.deepEqual(create.json, { input_file_id: create.json.input_file_id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+  // The gateway's id goes along as metadata: a create whose answer is lost can be found by it.
+  assert.deepEqual(create.json, { input_file_id: create.json.input_file_id, endpoint: "/v1/chat/completions", completion_window: "24h", metadata: { edge_llm_id: created.id } });
 
   const seen = [];
   for (let i = 0; i < 10; i++) {
@@ -56,8 +58,12 @@ test("the lifecycle: upload and create before the 202, statuses through cron, re
     assert.ok(r.usage.inputTokens > 0 && r.usage.outputTokens > 0);
     assert.ok(!("error" in r));
   });
+  const openKey = (await w.dumpKv()).map((k) => k.key).find((k) => k.startsWith("open:") && k.endsWith(created.id));
+  assert.ok(openKey, "an ended batch stays listed a while (an overlapping run may still write)");
+  await w.cron(Date.now() + CLOSE_AFTER_MS + MINUTE);
   const keys = (await w.dumpKv()).map((k) => k.key);
-  assert.ok(!keys.some((k) => k.startsWith("open:")), "the batch left the open index");
+  assert.ok(!keys.includes(openKey), "then it leaves the open index");
+  assert.equal((await w.api("GET", `/v1/batches/${created.id}`)).json.status, "completed");
 });
 
 test("per-item errors: upstream status, invalid JSON, truncation, refusal, error file", async () => {
@@ -146,11 +152,15 @@ test("the cancel route cancels upstream; the status follows; results are what fi
   const { id } = await createBatch(w, { requests: requests(6) });
   await w.cron();
   await w.cron();
+  const upstream = await w.upstreamId(id);
+  const stored = await w.record(id);
   const cancel = await w.api("POST", `/v1/batches/${id}/cancel`);
   assert.equal(cancel.status, 200, cancel.text);
   assert.equal(cancel.json.status, "cancelling");
-  assert.equal(w.fake.requests.filter((r) => r.path === `/openai/v1/batches/${id}/cancel`).length, 1);
-  assert.equal((await w.api("GET", `/v1/batches/${id}`)).json.status, "cancelling");
+  assert.equal(cancel.json.id, id);
+  assert.equal(w.fake.requests.filter((r) => r.path === `/openai/v1/batches/${upstream}/cancel`).length, 1);
+  // The cron is the record's only writer: the route asked upstream and wrote nothing.
+  assert.deepEqual(await w.record(id), stored);
   const before = await w.api("GET", `/v1/batches/${id}/results`);
   assert.equal(before.status, 409, before.text);
   const done = await cronUntilDone(w, id);
@@ -171,46 +181,77 @@ test("results before the batch ended are a 409 naming its status", async () => {
   assert.match(errorMessage(r), /validating/);
 });
 
-test("up to three 5xx in a row while polling are tolerated", async () => {
+test("5xx while polling are retried, the status showing the last error meanwhile (§4.1)", async () => {
   const { id } = await createBatch(w, { requests: requests(3) });
-  w.fake.configure({ faults: [{ method: "GET", path: `/batches/${id}$`, status: 500, times: 3 }] });
+  const upstream = await w.upstreamId(id);
+  w.fake.configure({ faults: [{ method: "GET", path: `/batches/${upstream}$`, status: 500, times: 4 }] });
+  await w.cron();
+  const failing = (await w.api("GET", `/v1/batches/${id}`)).json;
+  assert.equal(failing.status, "validating");
+  assert.match(failing.lastError.message, /^OpenAI batch poll error: 500 /);
+  assert.equal(failing.lastError.attempts, 1);
+  assert.ok(Date.parse(failing.lastError.since) > 0 && Date.parse(failing.lastError.retryAt) >= Date.parse(failing.lastError.since));
   const done = await cronUntilDone(w, id);
   assert.equal(done.status, "completed");
-  assert.ok(w.lines().some((l) => l.msg === "Transient poll error" && l.batchId === id));
+  assert.equal(done.lastError, undefined, "a good poll clears it");
+  assert.ok(w.lines().some((l) => l.msg === "Poll failed; retrying" && l.batchId === id));
   assert.equal((await allResults(w, id)).results.length, 3);
 });
 
-test("a fourth 5xx in a row fails the batch with upstream's status", async () => {
-  const { id } = await createBatch(w, { requests: requests(3) });
-  w.fake.configure({ faults: [{ method: "GET", path: `/batches/${id}$`, status: 503 }] });
-  const done = await cronUntilDone(w, id);
-  assert.equal(done.status, "failed");
-  assert.match(done.error, /^OpenAI batch poll error: 503 /);
-  assert.equal(polls(id).length, 4);
+test("a 429 is retried no sooner than its retry-after, and dropped connections like any failure", async () => {
+  const { id } = await createBatch(w, { requests: requests(2) });
+  const upstream = await w.upstreamId(id);
+  w.fake.configure({ faults: [{ method: "GET", path: `/batches/${upstream}$`, status: 429, headers: { "retry-after": "300" }, times: 1 }] });
+  const t0 = Date.now();
+  await w.cron(t0);
+  assert.equal(polls(upstream).length, 1);
+  await w.cron(t0 + 2 * MINUTE);
+  await w.cron(t0 + 4 * MINUTE);
+  assert.equal(polls(upstream).length, 1, "retry-after: 300 keeps it waiting five minutes");
+  // Dropped connections, run after run: it waits (workerd may retry a dropped GET itself,
+  // so the count of attempts is not asserted, only that none ends the batch).
+  w.fake.configure({ faults: [{ method: "GET", path: `/batches/${upstream}$`, drop: true }] });
+  for (let i = 6; i < 16; i++) await w.cron(t0 + i * MINUTE);
+  const status = (await w.api("GET", `/v1/batches/${id}`)).json;
+  assert.equal(status.status, "validating", JSON.stringify(status));
+  assert.ok(status.lastError.attempts >= 6, JSON.stringify(status));
+  assert.ok(Math.abs(Date.parse(status.lastError.since) - t0) < 1000, "the streak runs from the 429");
+  w.fake.configure({ faults: [] });
+  let done;
+  for (let i = 16; i < 120 && !done; i++) {
+    await w.cron(t0 + i * MINUTE);
+    const s = (await w.api("GET", `/v1/batches/${id}`)).json;
+    if (s.status === "completed") done = s;
+  }
+  assert.ok(done, "it completes once upstream answers again");
+});
+
+test("failures that last six hours without a break end the batch, whatever they are", async () => {
+  const { id } = await createBatch(w, { requests: requests(2) });
+  const upstream = await w.upstreamId(id);
+  w.fake.configure({ faults: [{ method: "GET", path: `/batches/${upstream}$`, status: 503 }] });
+  const t0 = Date.now();
+  let status;
+  for (let t = t0; t < t0 + 7 * 3_600_000; t += 10 * MINUTE) {
+    await w.cron(t);
+    status = (await w.api("GET", `/v1/batches/${id}`)).json;
+    if (t < t0 + 6 * 3_600_000 - 20 * MINUTE) assert.equal(status.status, "validating", `at ${(t - t0) / MINUTE} min`);
+  }
+  assert.equal(status.status, "failed");
+  assert.match(status.error, /^OpenAI batch: polls failed without a break for 6h/);
+  assert.match(status.error, /503/);
   const { results } = await allResults(w, id);
   for (const r of results) assert.equal(r.error, "Batch failed before this request completed");
 });
 
-test("dropped connections while polling: three pass, the fourth in a row fails the batch", async () => {
-  const first = await createBatch(w, { requests: requests(2) });
-  w.fake.configure({ faults: [{ method: "GET", path: `/batches/${first.id}$`, drop: true, times: 3 }] });
-  assert.equal((await cronUntilDone(w, first.id)).status, "completed");
-  assert.ok(w.lines().some((l) => l.msg === "Transient poll error (network)" && l.batchId === first.id));
-
-  const second = await createBatch(w, { requests: requests(2) });
-  w.fake.configure({ faults: [{ method: "GET", path: `/batches/${second.id}$`, drop: true }] });
-  const done = await cronUntilDone(w, second.id);
-  assert.equal(done.status, "failed");
-  assert.match(done.error, /^OpenAI batch poll failed after 4 consecutive errors: /);
-});
-
-test("a 4xx while polling fails the batch at once", async () => {
+test("a 404 while polling fails the batch at once: upstream says it does not exist", async () => {
   const { id } = await createBatch(w, { requests: requests(2) });
-  w.fake.configure({ faults: [{ method: "GET", path: `/batches/${id}$`, status: 404 }] });
+  const upstream = await w.upstreamId(id);
+  w.fake.configure({ faults: [{ method: "GET", path: `/batches/${upstream}$`, status: 404 }] });
   const done = await cronUntilDone(w, id);
   assert.equal(done.status, "failed");
   assert.match(done.error, /^OpenAI batch poll error: 404 /);
-  assert.equal(polls(id).length, 1);
+  assert.equal(polls(upstream).length, 1);
 });
 
 test("a download cut half way is tried again on the next run; nothing is lost or doubled", async () => {
@@ -220,19 +261,26 @@ test("a download cut half way is tried again on the next run; nothing is lost or
   w.fake.configure({ faults: [{ method: "GET", path: "/files/.*/content", dropAfterBytes: 50_000, times: 1 }] });
   const done = await cronUntilDone(w, id);
   assert.equal(done.status, "completed");
-  assert.ok(w.lines().some((l) => l.msg === "collecting results failed" && l.batchId === id), "the cut was seen");
+  assert.ok(w.lines().some((l) => l.msg === "collecting results failed; trying again later" && l.batchId === id), "the cut was seen");
   assert.equal(w.fake.requests.filter((r) => /\/files\/.*\/content$/.test(r.path)).length, 2);
   const { results } = await allResults(w, id);
   assert.deepEqual(results.map((r) => r.id), reqs.map((r) => r.id));
   assert.ok(results.every((r) => !r.error), JSON.stringify(results.find((r) => r.error)));
 });
 
-test("downloads that keep failing end the batch as failed after five tries", async () => {
+test("downloads that keep failing are retried with backoff, and end the batch only after six hours", async () => {
   const { id } = await createBatch(w, { requests: requests(2) });
   w.fake.configure({ faults: [{ method: "GET", path: "/files/.*/content", status: 500, headers: { "retry-after-ms": "5" } }] });
-  const done = await cronUntilDone(w, id);
-  assert.equal(done.status, "failed");
-  assert.match(done.error, /^OpenAI file download error: 500 /);
+  const t0 = Date.now();
+  let status;
+  // About five runs to complete upstream, then every download fails.
+  for (let t = t0; t < t0 + 8 * 3_600_000; t += 15 * MINUTE) {
+    await w.cron(t);
+    status = (await w.api("GET", `/v1/batches/${id}`)).json;
+    if (t < t0 + 6 * 3_600_000) assert.notEqual(status.status, "failed", `at ${(t - t0) / MINUTE} min`);
+  }
+  assert.equal(status.status, "failed");
+  assert.match(status.error, /polls failed without a break for 6h.*OpenAI file download error: 500 /);
 });
 
 test("a one-request batch is answered by the sync call: 202 completed at once", async () => {
@@ -240,7 +288,7 @@ test("a one-request batch is answered by the sync call: 202 completed at once", 
   const r = await w.api("POST", "/v1/batches", { body: { requests: [only] } });
   assert.equal(r.status, 202, r.text);
   assert.equal(r.json.status, "completed");
-  assert.match(r.json.id, /^sync_/);
+  assert.match(r.json.id, /^eb_[0-9a-f]{24}$/);
   assert.deepEqual(r.json.requestCounts, { total: 1, completed: 1, failed: 0 });
   assert.deepEqual(w.fake.requests.map((q) => q.path), ["/openai/v1/chat/completions"]);
   const status = await w.api("GET", `/v1/batches/${r.json.id}`);
@@ -264,6 +312,7 @@ test("a one-request batch whose call fails is completed with the item's error", 
 });
 
 test("an upload or create that fails is a 502 and leaves nothing behind", async () => {
+  const before = (await w.dumpKv()).map((k) => k.key);
   w.fake.configure({ faults: [{ method: "POST", path: "/files$", status: 400 }] });
   const upload = await w.api("POST", "/v1/batches", { body: { requests: requests(2) } });
   assert.equal(upload.status, 502, upload.text);
@@ -274,8 +323,9 @@ test("an upload or create that fails is a 502 and leaves nothing behind", async 
   assert.equal(create.status, 502, create.text);
   assert.match(errorMessage(create), /^OpenAI batch create error: 400 /);
   assert.equal(create.json.error.upstreamStatus, 400);
-  const keys = (await w.dumpKv()).map((k) => k.key);
-  assert.ok(!keys.some((k) => k.startsWith("open:")), JSON.stringify(keys));
+  assert.equal(create.json.error.batchId, undefined, "nothing was created: there is nothing to follow");
+  const added = (await w.dumpKv()).map((k) => k.key).filter((k) => !before.includes(k));
+  assert.deepEqual(added, [], "the intent and its ids are gone");
 });
 
 test("request ids with odd characters survive the round trip (OpenAI takes any string)", async () => {
@@ -304,6 +354,9 @@ test("creating the batch is not repeated after a 5xx: a retry could start a seco
   const r = await w.api("POST", "/v1/batches", { body: { requests: requests(2) } });
   assert.equal(r.status, 502, r.text);
   assert.equal(r.json.error.upstreamStatus, 502);
+  // It may have gone through: the client gets the id to follow, and the cron settles it.
+  assert.match(r.json.error.batchId, /^eb_/);
+  assert.match(errorMessage(r), /may still have been created upstream/);
   const creates = w.fake.requests.filter((q) => q.method === "POST" && /\/batches$/.test(q.path));
   assert.equal(creates.length, 1);
   // A 429 says upstream refused the call, so that one is retried.

@@ -12,7 +12,7 @@ after(async () => { await w?.close(); });
 test("45 open batches: a run polls at most 40; under overload consecutive runs rotate, so none starves", async () => {
   w.fake.configure({ advanceOnGet: false });
   const ids = [];
-  for (let i = 0; i < 45; i++) ids.push((await createBatch(w, { requests: requests(2) })).id);
+  for (let i = 0; i < 45; i++) ids.push(await w.upstreamId((await createBatch(w, { requests: requests(2) })).id));
   let seen = 0;
   const polled = () => {
     const all = w.fake.requests.filter((r) => r.method === "GET" && /\/batches\/batch_[^/]+$/.test(r.path)).map((r) => r.path.split("/").pop());

@@ -3,7 +3,7 @@
 // still ends with exactly its results, once each, in input order, and leaves the open index.
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, createBatch, requests, allResults, ENDED } from "./support/worker.mjs";
+import { startWorker, createBatch, requests, allResults, closeOut, ENDED } from "./support/worker.mjs";
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -48,6 +48,7 @@ test("two runs at once over many batches: every batch completes with exactly its
     const results = await checkExact(id, reqs);
     results.forEach((r, i) => (i % 13 === 4 ? assert.match(r.error, /400|Bad request/, r.id) : assert.equal(r.error, undefined, r.id)));
   }
+  await closeOut(w);
   const keys = (await w.dumpKv()).map((k) => k.key);
   assert.ok(!keys.some((k) => k.startsWith("open:")), "every batch left the open index");
   const collected = w.lines().filter((l) => l.msg === "results stored");
@@ -65,13 +66,16 @@ test("a run whose download fails after another run stored the results does not u
   w.fake.configure({ faults: [{ method: "GET", path: "/files/.*/content", delayMs: 800, dropAfterBytes: 3000, times: 1 }] });
   const t = Date.now();
   await Promise.all([w.cron(t), w.cron(t)]);
-  assert.ok(w.lines().some((l) => l.msg === "collecting results failed" && l.batchId === id), "one run's download was cut");
+  assert.ok(w.lines().some((l) => l.msg === "collecting results failed; trying again later" && l.batchId === id), "one run's download was cut");
   // Whatever the order, the batch ends completed with all its results.
   for (let i = 0; i < 5 && (await statusOf(id)).status !== "completed"; i++) await w.cron();
   const status = await statusOf(id);
   assert.equal(status.status, "completed", JSON.stringify(status));
   await checkExact(id, reqs);
+  await closeOut(w);
   assert.ok(!(await w.dumpKv()).some((k) => k.key.startsWith("open:") && k.key.endsWith(id)));
+  assert.equal((await statusOf(id)).status, "completed");
+  await checkExact(id, reqs);
 });
 
 test("five runs at once: a batch is collected, counted and closed consistently", async () => {

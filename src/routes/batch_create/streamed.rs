@@ -257,12 +257,14 @@ async fn settle(store: &Store, record: &BatchRecord, ctx: &Ctx<'_>) {
         // A create slower than the cron's patience may have had its intent settled as never
         // made (and, an hour on, closed): this record reopens it.
         let late = now - record.created_at >= RECONCILE_AFTER_MS;
-        let mut result = store.put_claim(&record, &upstream_id, now).await;
-        if result.is_ok() {
-            result = store.put(&record, now).await;
-        }
+        // The claim lets a later lookup match this batch exactly; the record is what counts.
+        let claimed = store.put_claim(&record, &upstream_id, now).await;
+        let mut result = store.put(&record, now).await;
         if result.is_ok() && late {
             result = store.mark_open(&record, now).await;
+        }
+        if let Err(e) = claimed {
+            log.write(Level::Warn, "the created batch could not be claimed", json!({"batchId": record.id, "error": e.message}));
         }
         if let Err(e) = result {
             log.write(

@@ -121,7 +121,7 @@ export function sleep(ms, signal) {
 
 // ---- faults ---------------------------------------------------------------------------
 
-const FAULT_KEYS = new Set(["method", "path", "status", "body", "headers", "drop", "delayMs", "times", "dropAfterBytes"]);
+const FAULT_KEYS = new Set(["method", "path", "status", "body", "headers", "drop", "delayMs", "times", "dropAfterBytes", "dropAfterHandling", "rate"]);
 
 /** Checks a fault list from a scenario patch and gives each its own `remaining` counter. */
 export function normaliseFaults(faults) {
@@ -133,17 +133,25 @@ export function normaliseFaults(faults) {
     if (f.status !== undefined && !(Number.isInteger(f.status) && f.status >= 100 && f.status <= 999)) {
       throw new Error(`faults[${i}].status must be an HTTP status code`);
     }
+    if (f.rate !== undefined && !(typeof f.rate === "number" && f.rate >= 0 && f.rate <= 1)) {
+      throw new Error(`faults[${i}].rate must be a number from 0 to 1`);
+    }
     const regex = new RegExp(f.path);
     return { ...f, remaining: f.times ?? Infinity, regex };
   });
 }
 
-/** The first fault that matches and still has uses left; using it spends one. */
-export function takeFault(faults, method, path) {
+/**
+ * The first fault that matches and still has uses left; using it spends one. A fault with a
+ * `rate` applies to that share of the requests it matches, drawn from `random` (seeded, so a
+ * soak run can be replayed).
+ */
+export function takeFault(faults, method, path, random = Math.random) {
   for (const fault of faults) {
     if (fault.remaining <= 0) continue;
     if (fault.method && fault.method.toUpperCase() !== method) continue;
     if (!fault.regex.test(path)) continue;
+    if (fault.rate !== undefined && random() >= fault.rate) continue;
     fault.remaining -= 1;
     return fault;
   }

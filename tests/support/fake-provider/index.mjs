@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { debugLog, HttpError, parseQuery, preflight, readBody, sendResult, sleep, takeFault } from "./http.mjs";
 import { boundaryOf, parseMultipart } from "./multipart.mjs";
 import { checkPatch, defaultScenario, publicScenario } from "./scenario.mjs";
-import { createIdSource } from "./util.mjs";
+import { createIdSource, seededRandom } from "./util.mjs";
 import { openai } from "./openai.mjs";
 import { anthropic } from "./anthropic.mjs";
 import { ollama } from "./ollama.mjs";
@@ -83,6 +83,8 @@ function route(provider, ctx) {
 
 export async function startFakeProvider(options = {}) {
   const initial = defaultScenario(options);
+  // Draws for faults with a `rate`: seeded, so a soak run replays with the same faults.
+  const faultRandom = seededRandom(options.faultSeed ?? 1);
   const state = {
     scenario: initial,
     requests: [],
@@ -174,7 +176,7 @@ export async function startFakeProvider(options = {}) {
     state.requests.push(record);
     const provider = PROVIDERS.find((p) => url.pathname === p.prefix || url.pathname.startsWith(`${p.prefix}/`));
 
-    const fault = takeFault(state.scenario.faults, req.method, url.pathname);
+    const fault = takeFault(state.scenario.faults, req.method, url.pathname, faultRandom);
     if (fault && (await answerFault(fault, req, res, provider))) {
       debugLog(req.method, url.pathname, fault.drop ? "dropped" : fault.status ?? "gone", started, "(fault)");
       return;
@@ -205,6 +207,12 @@ export async function startFakeProvider(options = {}) {
       }
     }
     if (fault?.headers) result = { ...result, headers: { ...result.headers, ...fault.headers } };
+    if (fault?.dropAfterHandling) {
+      // Done, but the answer never arrives: a create that went through, its answer lost.
+      debugLog(req.method, url.pathname, "handled, then dropped", started, "(fault)");
+      req.socket.destroy();
+      return;
+    }
     debugLog(req.method, url.pathname, result.status, started);
     await sendResult(res, result, { dropAfterBytes: fault?.dropAfterBytes });
   }

@@ -19,20 +19,43 @@ const OPEN = ["validating", "in_progress", "finalizing", "cancelling"];
 export const ENDED = ["completed", "failed", "expired", "cancelled"];
 
 // The test entrypoint: the real Worker's fetch and scheduled handlers, with `env.BATCHES`
-// wrapped to record operations. `GET /__test/kv-ops` answers the record (and `?reset=1`
-// clears it); it never reaches the Worker.
+// wrapped to record operations and to fail them on demand. `GET /__test/kv-ops` answers the
+// record (and `?reset=1` clears it); `POST /__test/kv-faults` sets the faults (below). Neither
+// reaches the Worker.
+//
+// Faults: `{faults: [{op?, key?, times?, skip?}], killAfter?}`. A fault whose `op` ("get",
+// "getBulk", "put", "list", "delete"; any if absent) and `key` (a regex source; any if absent)
+// match an operation makes it throw, as KV does when it fails; `skip` lets that many matches
+// pass first, `times` bounds how many fail. `killAfter: n` lets n more operations through
+// and fails every one after that — an isolate that died at that point, as far as KV can tell.
 const KV_SHIM = `
 import { WorkerEntrypoint } from "cloudflare:workers";
 import Inner from "./index.js";
 const ops = [];
+let faults = [];
+let killAfter = null;
 const size = (v) => typeof v === "string" ? v.length : v?.byteLength ?? 0;
+function check(op, key) {
+  if (killAfter !== null) {
+    if (killAfter <= 0) throw new Error("KV " + op + " failed: injected (isolate killed)");
+    killAfter -= 1;
+  }
+  const keys = Array.isArray(key) ? key : [key ?? ""];
+  for (const f of faults) {
+    if (f.op && f.op !== op) continue;
+    if (f.key && !keys.some((k) => new RegExp(f.key).test(k))) continue;
+    if (f.skip > 0) { f.skip -= 1; continue; }
+    if (f.times !== undefined) { if (f.times <= 0) continue; f.times -= 1; }
+    throw new Error("KV " + op + " failed: injected");
+  }
+}
 function recording(kv) {
   return {
-    get(key, options) { ops.push({ op: Array.isArray(key) ? "getBulk" : "get", key }); return kv.get(key, options); },
-    getWithMetadata(key, options) { ops.push({ op: "get", key }); return kv.getWithMetadata(key, options); },
-    put(key, value, options) { ops.push({ op: "put", key, bytes: size(value), ttl: options?.expirationTtl, expiration: options?.expiration }); return kv.put(key, value, options); },
-    list(options) { ops.push({ op: "list", prefix: options?.prefix }); return kv.list(options); },
-    delete(key) { ops.push({ op: "delete", key }); return kv.delete(key); },
+    get(key, options) { const op = Array.isArray(key) ? "getBulk" : "get"; ops.push({ op, key }); check(op, key); return kv.get(key, options); },
+    getWithMetadata(key, options) { ops.push({ op: "get", key }); check("get", key); return kv.getWithMetadata(key, options); },
+    put(key, value, options) { ops.push({ op: "put", key, bytes: size(value), ttl: options?.expirationTtl, expiration: options?.expiration, metadata: options?.metadata }); check("put", key); return kv.put(key, value, options); },
+    list(options) { ops.push({ op: "list", prefix: options?.prefix }); check("list", options?.prefix); return kv.list(options); },
+    delete(key) { ops.push({ op: "delete", key }); check("delete", key); return kv.delete(key); },
   };
 }
 let wrapped;
@@ -47,6 +70,13 @@ export default class extends WorkerEntrypoint {
       const out = ops.slice();
       if (url.searchParams.get("reset") === "1") ops.length = 0;
       return Response.json(out);
+    }
+    if (url.pathname === "/__test/kv-faults") {
+      return request.json().then((body) => {
+        faults = body.faults ?? [];
+        killAfter = body.killAfter ?? null;
+        return Response.json({ ok: true });
+      });
     }
     return new Inner(this.ctx, envOf(this.env)).fetch(request);
   }
@@ -125,6 +155,20 @@ export async function startWorker({ vars = {}, fakeOptions = {} } = {}) {
     const res = await mf.dispatchFetch(`http://localhost/__test/kv-ops${reset ? "?reset=1" : ""}`);
     return res.json();
   };
+  /** Makes KV operations fail (see KV_SHIM); `kvFaults()` clears them. */
+  const kvFaults = async (setting = {}) => {
+    await mf.dispatchFetch("http://localhost/__test/kv-faults", { method: "POST", body: JSON.stringify(setting) });
+  };
+  /** The stored record of gateway batch `id` (parsed), or undefined. */
+  const record = async (id) => {
+    const text = await kv.get(`batch:${id}`);
+    return text === null ? undefined : JSON.parse(text);
+  };
+  /** The upstream id of gateway batch `id`, once it has one. */
+  const upstreamId = async (id) => {
+    const stage = (await record(id))?.job?.stage;
+    return stage?.batch_id ?? undefined;
+  };
   /** Every KV key with its value and expiration. */
   const dumpKv = async () => {
     const out = [];
@@ -141,7 +185,7 @@ export async function startWorker({ vars = {}, fakeOptions = {} } = {}) {
     try { return [JSON.parse(l.message)]; } catch { return []; }
   });
   return {
-    mf, fake, kv, api, cron, kvOps, dumpKv, logs, lines, responses, bindings,
+    mf, fake, kv, api, cron, kvOps, kvFaults, record, upstreamId, dumpKv, logs, lines, responses, bindings,
     async close() {
       await mf.dispose();
       await fake.close();
@@ -174,6 +218,18 @@ export async function cronUntilDone(w, id, maxRuns = 30) {
     if (!OPEN.includes(status.status)) throw new Error(`batch ${id}: unexpected status ${JSON.stringify(status)}`);
   }
   throw new Error(`batch ${id} still ${status?.status} after ${maxRuns} cron runs`);
+}
+
+/** How long an ended batch stays in the open index (src/cron/mod.rs CLOSE_AFTER_MS). */
+export const CLOSE_AFTER_MS = 30 * 60_000;
+
+/**
+ * A cron run far enough ahead that every ended batch leaves the open index. Batches still
+ * open are polled at that time too, and their next polls wait for the clock to get there:
+ * call it last.
+ */
+export async function closeOut(w) {
+  await w.cron(Date.now() + CLOSE_AFTER_MS + 60_000);
 }
 
 /** `n` batch requests `r0…`, each asking for JSON; `extra(i)` is added to the content. */
