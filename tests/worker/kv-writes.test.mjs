@@ -3,14 +3,15 @@
 // only what it must. The table goes to the test output as diagnostics.
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, createBatch, requests, allResults, ENDED } from "./support/worker.mjs";
+import { startWorker, createBatch, requests, allResults, closeOut, ENDED } from "./support/worker.mjs";
 
 let w;
 before(async () => { w = await startWorker(); });
 after(async () => { await w?.close(); });
 beforeEach(async () => { w.fake.reset(); await w.kvOps({ reset: true }); });
 
-const kind = (key) => (key.startsWith("open:") ? "open" : key.includes(":results:") ? "results" : key.includes(":ids:") ? "ids" : "record");
+const kind = (key) =>
+  key.startsWith("open:") ? "open" : key.startsWith("claim:") ? "claim" : key.includes(":results:") ? "results" : key.includes(":ids:") ? "ids" : "record";
 
 function tally(ops) {
   const t = { reads: 0, puts: 0, deletes: 0, byKind: {} };
@@ -42,6 +43,8 @@ async function phases(body) {
   }
   await allResults(w, created.id);
   out.push(["read results", tally(await w.kvOps({ reset: true }))]);
+  await closeOut(w);
+  out.push(["close (30 min on)", tally(await w.kvOps({ reset: true }))]);
   return { id: created.id, out, raw };
 }
 
@@ -58,27 +61,30 @@ function report(t, title, out) {
 test("OpenAI, 2,500 requests: writes per phase", async (t) => {
   const { out, raw } = await phases({ requests: requests(2500) });
   const total = report(t, "OpenAI batch, 2,500 requests (3 pages)", out);
-  // Results first, then the record that names them, then the open index entry goes.
+  // Results first, then the record that names them; the index entry goes later.
   const writes = raw["poll + collect"].filter((o) => o.op === "put" || o.op === "delete").map((o) => `${o.op} ${kind(o.key)}`);
-  assert.deepEqual(writes, ["put record", "put results", "put results", "put results", "put record", "delete open"]);
+  assert.deepEqual(writes, ["put record", "put results", "put results", "put results", "put record"]);
   const [create, ...rest] = out;
-  assert.deepEqual(create[1].byKind, { "put ids": 3, "put open": 1, "put record": 1 });
+  // The intent and its index entry before anything goes upstream, the ids as they are read,
+  // then the claim and the record of the created batch.
+  assert.deepEqual(create[1].byKind, { "put record": 2, "put open": 1, "put ids": 3, "put claim": 1 });
   const polls = rest.filter(([p]) => /^poll \d/.test(p));
   for (const [phase, c] of polls) assert.deepEqual(c.byKind, { "put record": 1 }, phase);
   const [, last] = rest.find(([p]) => p === "poll + collect");
-  // The poll that sees the end, three result pages, the finished record, the index entry.
-  assert.deepEqual(last.byKind, { "put record": 2, "put results": 3, "delete open": 1 });
-  const [, read] = out.at(-1);
+  // The poll that sees the end, three result pages, the finished record.
+  assert.deepEqual(last.byKind, { "put record": 2, "put results": 3 });
+  const [, read] = out.at(-2);
   assert.equal(read.puts + read.deletes, 0);
-  assert.equal(total, 5 + polls.length + 6);
+  assert.deepEqual(out.at(-1)[1].byKind, { "delete open": 1 });
+  assert.equal(total, 7 + polls.length + 5 + 1);
 });
 
 test("Anthropic, 10 requests: writes per phase", async (t) => {
   const { out } = await phases({ requests: requests(10), provider: "anthropic", model: "claude-sonnet-4-5" });
   report(t, "Anthropic batch, 10 requests", out);
-  assert.deepEqual(out[0][1].byKind, { "put ids": 1, "put open": 1, "put record": 1 });
+  assert.deepEqual(out[0][1].byKind, { "put record": 2, "put open": 1, "put ids": 1, "put claim": 1 });
   const [, last] = out.find(([p]) => p === "poll + collect");
-  assert.deepEqual(last.byKind, { "put record": 2, "put results": 1, "delete open": 1 });
+  assert.deepEqual(last.byKind, { "put record": 2, "put results": 1 });
 });
 
 test("a one-request batch: three writes, no cron work", async (t) => {
@@ -92,7 +98,7 @@ test("a one-request batch: three writes, no cron work", async (t) => {
   assert.equal((await w.api("GET", `/v1/batches/${created.id}/results`)).status, 200);
 });
 
-test("every key of a batch expires at the same moment, retention after its deadline", async () => {
+test("every key of a batch expires at the same moment, retention after its longest life", async () => {
   // A TTL from each write let the ids (written at creation) expire up to a day before the
   // record and results (written at completion) that need them.
   for (const body of [{ requests: requests(1200) }, { requests: requests(1) }]) {
@@ -100,15 +106,15 @@ test("every key of a batch expires at the same moment, retention after its deadl
     for (let i = 0; i < 20 && !ENDED.includes((await w.api("GET", `/v1/batches/${created.id}`)).json.status); i++) await w.cron();
   }
   // Writes name the moment (`expiration`), not a time from now (`expirationTtl`).
-  for (const o of (await w.kvOps({ reset: true })).filter((x) => x.op === "put" && !x.key.startsWith("open:"))) {
+  for (const o of (await w.kvOps({ reset: true })).filter((x) => x.op === "put")) {
     assert.equal(o.ttl, undefined, o.key);
     assert.ok(Number.isInteger(o.expiration), o.key);
   }
+  // Open-index entries and claims too: nothing of a batch outlives it.
   const dump = await w.dumpKv();
   const byBatch = new Map();
-  for (const { key, expiration } of dump) {
-    if (key.startsWith("open:")) continue;
-    const id = key.split(":")[1];
+  for (const { key, expiration, value } of dump) {
+    const id = key.startsWith("open:") ? key.split(":")[2] : key.startsWith("claim:") ? value : key.split(":")[1];
     if (!byBatch.has(id)) byBatch.set(id, new Set());
     byBatch.get(id).add(expiration);
   }
@@ -118,6 +124,7 @@ test("every key of a batch expires at the same moment, retention after its deadl
     const [at] = expirations;
     const created = Date.parse((await w.api("GET", `/v1/batches/${id}`)).json.createdAt) / 1000;
     const days = (at - created) / 86400;
-    assert.ok(days >= 31 && days <= 32.01, `${id} expires ${days.toFixed(2)} days after creation`);
+    // Three days of life at most (24 h window, 6 h past it, 6 h after a cancel, slack) and 30 of retention.
+    assert.ok(days >= 32.99 && days <= 33.01, `${id} expires ${days.toFixed(2)} days after creation`);
   }
 });

@@ -7,7 +7,7 @@ import { startWorker, cronUntilDone, createBatch, requests, allResults } from ".
 
 const OPENAI = "sk-proj-SECRETopenai-7f3a9c2e1b0d";
 const ANTHROPIC = "sk-ant-api03-SECRETanthropic-44d1e2";
-const GATEWAY = "gw-SECRET-gateway-9b8a7c6d5e4f";
+const GATEWAY = "gw-SECRET-gateway-9b8a7c6d5e4f-0123456789";
 const SECRETS = [OPENAI, ANTHROPIC, GATEWAY];
 
 let w;
@@ -63,11 +63,16 @@ async function exercise() {
   await w.api("POST", "/v1/batches", { body: { requests: requests(2), provider: "anthropic", model: "claude-sonnet-4-5" } });
   fake.reset();
 
-  // A poll failing for good with the key in the body: the error is stored and shown.
+  // Polls failing with the key in the body: retried (a revoked key may be fixed), the error
+  // stored and shown as lastError meanwhile; then a 404 ends it with the error kept.
   const polled = await createBatch(w, { requests: requests(2) });
-  fake.configure({ faults: [{ method: "GET", path: `/batches/${polled.id}$`, status: 401, body: echo(OPENAI) }] });
+  const polledUpstream = await w.upstreamId(polled.id);
+  fake.configure({ faults: [{ method: "GET", path: `/batches/${polledUpstream}$`, status: 401, body: echo(OPENAI) }] });
+  for (let i = 0; i < 3; i++) await w.cron();
+  const failing = await w.api("GET", `/v1/batches/${polled.id}`);
+  assert.match(failing.json.lastError.message, /401.*Incorrect API key provided: \[redacted\]/);
+  fake.configure({ faults: [{ method: "GET", path: `/batches/${polledUpstream}$`, status: 404, body: echo(OPENAI) }] });
   await cronUntilDone(w, polled.id);
-  await w.api("GET", `/v1/batches/${polled.id}`);
   await allResults(w, polled.id);
   fake.reset();
 
@@ -87,11 +92,12 @@ async function exercise() {
   await cronUntilDone(w, quoted.id);
   await allResults(w, quoted.id);
   fake.reset();
-  // Download errors with the key: retried, then the batch fails with the message stored.
+  // Download errors with the key: retried, the message stored and shown meanwhile.
   const dl = await createBatch(w, { requests: requests(2) });
   fake.configure({ faults: [{ method: "GET", path: "/files/.*/content", status: 403, body: echo(OPENAI) }] });
-  await cronUntilDone(w, dl.id);
-  await w.api("GET", `/v1/batches/${dl.id}`);
+  for (let i = 0; i < 8; i++) await w.cron();
+  const stuck = await w.api("GET", `/v1/batches/${dl.id}`);
+  assert.match(stuck.json.lastError.message, /403.*\[redacted\]/);
   fake.reset();
   return { quoted };
 }
@@ -121,4 +127,31 @@ test("no response, log line or KV value contains a secret", async () => {
   assert.ok(redacted.length >= 5, `${redacted.length} answers show [redacted]`);
   const { results } = await allResults(w, quoted.id);
   assert.match(results[0].error, /status 401.*Incorrect API key provided: \[redacted\]/);
+});
+
+test("what a client sends is stored as sent: a request id holding the gateway token round-trips (scrubbed at the source, not whole values)", async () => {
+  const own = await startWorker({ vars: { GATEWAY_TOKEN: GATEWAY } });
+  try {
+    const ids = [`with-${GATEWAY}-inside`, "plain"];
+    const reqs = ids.map((id, i) => ({ id, messages: user(`json ${i}`) }));
+    const { id } = await createBatch(own, { requests: reqs });
+    assert.equal((await cronUntilDone(own, id)).status, "completed");
+    const { results } = await allResults(own, id);
+    assert.deepEqual(results.map((r) => r.id), ids);
+    assert.deepEqual(results.map((r) => r.error), [undefined, undefined], "each id found its answer");
+  } finally {
+    await own.close();
+  }
+});
+
+test("a GATEWAY_TOKEN under 32 characters is refused, naming the problem", async () => {
+  const short = await startWorker({ vars: { GATEWAY_TOKEN: "x".repeat(31) } });
+  try {
+    const r = await short.api("POST", "/v1/tokens", { token: "x".repeat(31), body: { text: "hi" } });
+    assert.equal(r.status, 503, r.text);
+    assert.match(r.json.error.message, /GATEWAY_TOKEN is shorter than 32 characters/);
+    assert.equal((await short.api("GET", "/v1/health/live", { token: null })).status, 200);
+  } finally {
+    await short.close();
+  }
 });
