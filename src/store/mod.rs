@@ -183,7 +183,9 @@ impl Store {
         self.put_text(&key, fragment.body, created_at, now).await
     }
 
-    /// One fragment's body; a 503 when it is named but not visible yet (KV may lag).
+    /// One fragment's body; a 503 when it is named but not visible yet (KV may lag). Read as
+    /// bytes: a JavaScript string crossing into wasm is first given room for three bytes a
+    /// character, so an 8 MiB fragment of non-ASCII text briefly took 24 MiB.
     pub async fn fragment(
         &self,
         id: &str,
@@ -194,16 +196,18 @@ impl Store {
         let body = self
             .kv
             .get(&keys::fragment(id, attempt, page, n))
-            .text()
+            .bytes()
             .await
             .map_err(|e| kv_error("read", e))?;
-        body.ok_or_else(|| {
+        let body = body.ok_or_else(|| {
             ApiError::new(
                 503,
                 "not_ready",
                 format!("results of batch {id} are still propagating; retry shortly"),
             )
-        })
+        })?;
+        String::from_utf8(body)
+            .map_err(|_| ApiError::internal(format!("stored results of batch {id} are not UTF-8")))
     }
 
     /// Marks the batch open (for the cron runs); the entry expires with the batch.

@@ -2,6 +2,9 @@
 // until the last page, across the 1000-request pages the Worker stores results in.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startWorker, cronUntilDone, createBatch, requests, allResults, errorMessage } from "./support/worker.mjs";
 
 const N = 2_345;
@@ -67,4 +70,47 @@ test("each page read stays small in KV operations", async () => {
   const ops = await w.kvOps({ reset: true });
   assert.ok(ops.every((o) => o.op === "get"), JSON.stringify(ops));
   assert.ok(ops.length <= 6, `${ops.length} reads for one page: ${JSON.stringify(ops.map((o) => o.key))}`);
+});
+
+test("results reads touch only what they return: 1,000 answers of 64 KB read back within the memory bound (§4.1)", async (t) => {
+  // Stored by one Worker, read by a fresh one over the same KV: the reads' memory is their own.
+  const persist = mkdtempSync(join(tmpdir(), "edge-llm-results-"));
+  let id;
+  const many = requests(1000, () => ` ${"é".repeat(32_200)}`);
+  const writer = await startWorker({ persist });
+  try {
+    // 64 KB answers within the 8192-token cap (≈ 4 characters a token): the fake echoes the
+    // prompt, and 32,200 two-byte characters are 64 KB of UTF-8.
+    ({ id } = await createBatch(writer, { requests: many }));
+    assert.equal((await cronUntilDone(writer, id)).status, "completed");
+  } finally {
+    await writer.close();
+  }
+  const reader = await startWorker({ persist });
+  try {
+    const stored = await reader.record(id);
+    const fragments = stored.results.manifest.fragments[0];
+    assert.ok(fragments >= 8, `a 64 MB page is stored as ${fragments} fragments`);
+    const baseline = await reader.api("GET", `/v1/batches/${id}/results?cursor=999`);
+    assert.equal(baseline.status, 200);
+    const before = reader.lines().find((l) => l.msg === "results read").wasmMemoryBytes;
+    await reader.kvOps({ reset: true });
+    const { results } = await allResults(reader, id);
+    assert.deepEqual(results.map((r) => r.id), many.map((r) => r.id));
+    assert.ok(results.every((r) => !r.error && Buffer.byteLength(JSON.stringify(r)) > 64_000), JSON.stringify(results[0]).slice(0, 200));
+    const reads = reader.lines().filter((l) => l.msg === "results read").slice(1);
+    assert.equal(reads.length, 10);
+    const maxFragments = Math.max(...reads.map((l) => l.fragments));
+    const fragmentGets = (await reader.kvOps({ reset: true })).filter((o) => o.key?.includes?.(":results:")).length;
+    // 100 answers of 64 KB (6.4 MB) lie in two of the page's 8 MiB fragments, or three where
+    // a buffer flush left a short one between them — never the page's whole neighbourhood.
+    assert.ok(maxFragments <= 3, `a call read ${maxFragments} fragments`);
+    assert.equal(fragmentGets, reads.reduce((n, l) => n + l.fragments, 0));
+    const peak = Math.max(...reads.map((l) => l.wasmMemoryBytes));
+    t.diagnostic(`64 MB page in ${fragments} fragments; a call reads ≤ ${maxFragments} (${fragmentGets} fragment reads for 10 calls); wasm memory ${(before / 2 ** 20).toFixed(1)} MiB after one call, ${(peak / 2 ** 20).toFixed(1)} MiB after all`);
+    assert.ok(peak <= 32 * 2 ** 20, `reading grew wasm memory to ${(peak / 2 ** 20).toFixed(1)} MiB`);
+  } finally {
+    await reader.close();
+    rmSync(persist, { recursive: true, force: true });
+  }
 });

@@ -290,9 +290,9 @@ impl RequestBodyReader {
     }
 
     fn element_byte(&mut self, b: u8, out: &mut Vec<BodyEvent>) -> Result<(), BodyError> {
-        self.value.push(b);
-        self.scan.feed(b);
-        if self.value.len() > self.max_value_bytes {
+        // Checked before the push: the buffer never grows past the limit (a doubling beyond
+        // it would hold twice the limit for a request that is refused anyway).
+        if self.value.len() >= self.max_value_bytes {
             return Err(BodyError {
                 field: format!("requests[{}]", self.index),
                 problem: format!(
@@ -301,6 +301,8 @@ impl RequestBodyReader {
                 ),
             });
         }
+        self.value.push(b);
+        self.scan.feed(b);
         if self.scan.depth == 0 {
             out.push(BodyEvent::Request {
                 index: self.index,

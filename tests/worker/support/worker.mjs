@@ -90,8 +90,9 @@ export default class extends WorkerEntrypoint {
  * A running Worker and fake provider.
  * `vars` override the defaults (the fake as OpenAI and Anthropic upstream, fast polling);
  * a var set to `undefined` is left out. `vars` may be a function of the fake provider.
+ * `persist`: a folder for local KV, so a second Worker started on it sees the same data.
  */
-export async function startWorker({ vars = {}, fakeOptions = {} } = {}) {
+export async function startWorker({ vars = {}, fakeOptions = {}, persist } = {}) {
   if (!existsSync(join(root, "build", "index.js"))) {
     throw new Error("build/ is missing: run `bash scripts/build-worker.sh` first");
   }
@@ -124,6 +125,8 @@ export async function startWorker({ vars = {}, fakeOptions = {} } = {}) {
       modulesRoot: join(root, "build"),
       compatibilityDate: "2025-11-01",
       kvNamespaces: ["BATCHES"],
+      // A folder keeps KV across Workers started on it (a fresh isolate over the same data).
+      ...(persist ? { resourcePersistencePath: persist } : {}),
       bindings,
       handleStructuredLogs: (log) => logs.push(log),
     }),
