@@ -141,3 +141,20 @@ test("an OpenAI batch can be asked for on an Anthropic gateway, and the reverse"
   assert.equal(done.status, "completed");
   assert.equal(done.provider, "openai");
 });
+
+test("results are read only from the configured origin: a results_url elsewhere never gets the key", async () => {
+  // The same fake under another name: its results_url says 127.0.0.1, the gateway was told localhost.
+  const other = await startWorker({
+    vars: (fake) => ({ LLM_PROVIDER: "anthropic", LLM_MODEL: "claude-sonnet-4-5", ANTHROPIC_BASE_URL: fake.anthropicBaseUrl.replace("127.0.0.1", "localhost") }),
+  });
+  try {
+    const { id } = await createBatch(other, { requests: requests(2) });
+    for (let i = 0; i < 8; i++) await other.cron();
+    const status = (await other.api("GET", `/v1/batches/${id}`)).json;
+    assert.equal(status.status, "finalizing", JSON.stringify(status));
+    assert.match(status.lastError.message, /results_url "http:\/\/127\.0\.0\.1:\d+\/anthropic\/v1\/messages\/batches\/msgbatch_\w+\/results" is not on the configured API origin/);
+    assert.equal(other.fake.requests.filter((r) => r.path.endsWith("/results")).length, 0, "the key was never sent there");
+  } finally {
+    await other.close();
+  }
+});

@@ -94,6 +94,15 @@ test("batches: the batch is linted before anything is sent", async () => {
   assert.equal(w.fake.requests.length, 0, "nothing was uploaded");
 });
 
+test("batches: everything that reaches KV is checked before anything is sent — a 1,100-character model is a 400, not a billed batch without a record", async () => {
+  const before = (await w.dumpKv()).length;
+  await bad("/v1/batches", { requests: requests(2), model: "m".repeat(1100) }, "model", /longer than 1024 bytes/);
+  await bad("/v1/batches", { requests: requests(2), model: "m".repeat(300) }, "model", /longer than 256 bytes/);
+  await bad("/v1/batches", { requests: requests(1), model: "m".repeat(300) }, "model", /longer than 256 bytes/);
+  assert.equal(w.fake.requests.length, 0, "nothing went upstream");
+  assert.equal((await w.dumpKv()).length, before, "nothing was stored");
+});
+
 test("batches: more requests than the provider takes is a 400 before upload", async () => {
   const many = Array.from({ length: 50_001 }, (_, i) => ({ id: String(i), messages: [{ role: "user", content: "json" }] }));
   const message = await bad("/v1/batches", { requests: many }, "requests", /50000/);
