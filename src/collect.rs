@@ -65,7 +65,7 @@ pub async fn collect(
     };
     let requests = api.result_requests(files).map_err(CollectError::Upstream)?;
     let attempt = format!("{:08x}", (js_sys::Math::random() * 4e9) as u32);
-    let positions = input_positions(store, record).await?;
+    let inputs = InputIds::load(store, record).await?;
     let mut writer = PageWriter::new(record.total, PAGE_ITEMS, BUFFER_BYTES, MAX_FRAGMENT_BYTES);
     let driver = BatchDriver::new(host, api, DOWNLOAD);
     let op = Op::new(api.provider(), Operation::ResultsDownload);
@@ -84,13 +84,13 @@ pub async fn collect(
             let Some(item) = driver.take_line(line) else {
                 return;
             };
-            let Some(&position) = positions.get(&item.custom_id) else {
+            let Some((position, id)) = inputs.locate(item.custom_id) else {
                 tally.unknown_ids += 1;
                 return;
             };
             tally.items += 1;
-            let json = serde_json::to_string(&item.result.with_id(item.custom_id))
-                .expect("results are plain JSON");
+            let json =
+                serde_json::to_string(&item.result.with_id(id)).expect("results are plain JSON");
             pending.extend(writer.add(position, json));
         };
         match response.chunks() {
@@ -128,31 +128,52 @@ pub async fn collect(
     Ok(())
 }
 
-/// `custom_id` → input position, from the stored id pages.
-async fn input_positions(
-    store: &Store,
-    record: &BatchRecord,
-) -> Result<HashMap<String, u64>, ApiError> {
-    let mut positions = HashMap::with_capacity(record.total as usize);
-    let pages = record.total.div_ceil(u64::from(PAGE_ITEMS)) as u32;
-    for page in 0..pages {
-        let ids = store.ids_page(&record.id, page).await?.ok_or_else(|| {
-            ApiError::new(
-                503,
-                "not_ready",
-                format!(
-                    "ids page {page} of batch {} is not readable (yet)",
-                    record.id
-                ),
-            )
-        })?;
+/// The batch's request ids, to place each result line: by the client's id, or — where
+/// requests were named by position upstream — by the position in the name.
+enum InputIds {
+    ByName(HashMap<String, u64>),
+    ByPosition { batch_id: String, ids: Vec<String> },
+}
+
+impl InputIds {
+    async fn load(store: &Store, record: &BatchRecord) -> Result<InputIds, ApiError> {
+        let mut ids = Vec::with_capacity(record.total as usize);
+        let pages = record.total.div_ceil(u64::from(PAGE_ITEMS)) as u32;
+        for page in 0..pages {
+            ids.extend(store.ids_page(&record.id, page).await?.ok_or_else(|| {
+                ApiError::new(
+                    503,
+                    "not_ready",
+                    format!(
+                        "ids page {page} of batch {} is not readable (yet)",
+                        record.id
+                    ),
+                )
+            })?);
+        }
+        if record.positional_names {
+            return Ok(InputIds::ByPosition {
+                batch_id: record.id.clone(),
+                ids,
+            });
+        }
+        let mut positions = HashMap::with_capacity(ids.len());
         for (i, id) in ids.into_iter().enumerate() {
-            positions
-                .entry(id)
-                .or_insert(u64::from(page) * u64::from(PAGE_ITEMS) + i as u64);
+            positions.entry(id).or_insert(i as u64);
+        }
+        Ok(InputIds::ByName(positions))
+    }
+
+    /// The input position and the client's id of the request upstream calls `custom_id`.
+    fn locate(&self, custom_id: String) -> Option<(u64, String)> {
+        match self {
+            InputIds::ByName(positions) => Some((*positions.get(&custom_id)?, custom_id)),
+            InputIds::ByPosition { batch_id, ids } => {
+                let position = crate::request_names::position_in(batch_id, &custom_id)?;
+                Some((position, ids.get(position as usize)?.clone()))
+            }
         }
     }
-    Ok(positions)
 }
 
 async fn write(

@@ -213,6 +213,8 @@ pub struct InputSource {
     input: InputStream,
     linter: BatchLinter,
     ids: IdPages,
+    /// `Some(batch id)`: requests are named by position upstream (`crate::request_names`).
+    names: Option<String>,
     phase: Phase,
     outcome: Rc<RefCell<Outcome>>,
 }
@@ -227,6 +229,7 @@ impl InputSource {
         api: BatchApi,
         input: InputStream,
         ids: IdPages,
+        names: Option<String>,
         outcome: Rc<RefCell<Outcome>>,
     ) -> Result<Self, ApiError> {
         let linter = BatchLinter::new(api.provider())?;
@@ -239,6 +242,7 @@ impl InputSource {
             input,
             linter,
             ids,
+            names,
             phase: Phase::Head,
             outcome,
         })
@@ -293,8 +297,18 @@ impl InputSource {
                 self.phase = Phase::Tail;
                 break;
             };
-            let request: BatchChatRequest = parse_at(&json, &format!("requests[{index}]"))?;
-            let item = self.api.input_item(&request);
+            let mut request: BatchChatRequest = parse_at(&json, &format!("requests[{index}]"))?;
+            let item = match &self.names {
+                Some(batch_id) => {
+                    let name = crate::request_names::positional(batch_id, index);
+                    let client_id = std::mem::replace(&mut request.id, name);
+                    let item = self.api.input_item(&request);
+                    request.id = client_id;
+                    item
+                }
+                None => self.api.input_item(&request),
+            };
+            // The client's id is what is linted and stored.
             self.linter
                 .check(index, &request, item.len() + self.input.separator.len())?;
             if index > 0 {

@@ -16,6 +16,7 @@ mod config;
 mod cron;
 mod input_stream;
 mod log;
+mod request_names;
 mod routes;
 mod store;
 

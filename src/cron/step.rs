@@ -16,10 +16,14 @@ use edge_llm_core::host::{Host, Level};
 use edge_llm_core::retry::RetryPolicy;
 use serde_json::json;
 
-const CALL: CallOptions = CallOptions {
-    retry: RetryPolicy::NONE,
-    timeout_ms: Some(30_000),
-};
+/// Polls, cancels and lookups: once each (the machine retries on its schedule), within the
+/// configured upstream timeout, and never longer than 30 s.
+fn call(config: &Config) -> CallOptions {
+    CallOptions {
+        retry: RetryPolicy::NONE,
+        timeout_ms: Some(config.call.timeout_ms.unwrap_or(30_000).min(30_000)),
+    }
+}
 
 pub async fn run(
     store: &Store,
@@ -33,7 +37,7 @@ pub async fn run(
     // A provider whose key was removed: this batch waits (and says why); the others go on.
     let api = config.batch_api_for(record.provider, &record.model)?;
     let host = WorkerHost::starting_at(log.clone(), now);
-    let driver = BatchDriver::new(&host, &api, CALL);
+    let driver = BatchDriver::new(&host, &api, call(config));
     let mut changed = false;
     match record.job.due(since, now) {
         None => return Ok(()),

@@ -33,6 +33,10 @@ pub struct BatchRecord {
     /// Where the results are, once every fragment is written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results: Option<StoredResults>,
+    /// Whether requests are named by position upstream (`crate::request_names`), not by the
+    /// client's ids.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub positional_names: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

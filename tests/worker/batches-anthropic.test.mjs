@@ -22,7 +22,8 @@ test("the lifecycle: one create, polls through cron, results in input order", as
   assert.equal(`${create.method} ${create.path}`, "POST /anthropic/v1/messages/batches");
   assert.equal(create.headers["x-api-key"], ANTHROPIC_KEY);
   assert.equal(create.headers["anthropic-version"], "2023-06-01");
-  assert.deepEqual(create.json.requests.map((r) => r.custom_id), reqs.map((r) => r.id));
+  // Named after the batch upstream (Anthropic keeps no metadata); the client's ids are kept.
+  assert.deepEqual(create.json.requests.map((r) => r.custom_id), reqs.map((r, i) => `${created.id}-${i}`));
   const { params } = create.json.requests[0];
   assert.equal(params.model, "claude-sonnet-4-5");
   assert.equal(params.system, "Be brief.");

@@ -126,23 +126,33 @@ test("Anthropic keeps no metadata: a lost create is matched on its time and size
   assert.notEqual((await w.record(other.id)).job.stage.batch_id, mine.id);
 });
 
-test("two lost Anthropic creates of the same size at the same time are never guessed", async () => {
-  const body = { requests: requests(3), provider: "anthropic", model: "claude-sonnet-4-5" };
+test("two lost Anthropic creates of one size at one time are never guessed: their results tell them apart", async () => {
+  const bodyOf = (prefix) => ({ requests: requests(3, () => "", prefix), provider: "anthropic", model: "claude-sonnet-4-5" });
   w.fake.configure({ faults: [{ method: "POST", path: "/messages/batches$", dropAfterHandling: true, times: 2 }] });
-  const a = await w.api("POST", "/v1/batches", { body });
-  const b = await w.api("POST", "/v1/batches", { body });
+  const a = await w.api("POST", "/v1/batches", { body: bodyOf("a") });
+  const b = await w.api("POST", "/v1/batches", { body: bodyOf("b") });
   assert.deepEqual([a.status, b.status], [502, 502]);
+  const ids = [a.json.error.batchId, b.json.error.batchId];
   const t0 = Date.now();
   await w.cron(t0 + 11 * MINUTE);
-  for (const r of [a, b]) {
-    const s = (await w.api("GET", `/v1/batches/${r.json.error.batchId}`)).json;
+  for (const id of ids) {
+    const s = (await w.api("GET", `/v1/batches/${id}`)).json;
     assert.equal(s.status, "validating");
-    assert.match(s.lastError.message, /several upstream batches could be this one/);
+    assert.match(s.lastError.message, /upstream batches msgbatch_\w+, msgbatch_\w+ could be this one, told apart once they end/);
   }
-  await w.cron(t0 + 65 * MINUTE);
-  const s = (await w.api("GET", `/v1/batches/${a.json.error.batchId}`)).json;
-  assert.equal(s.status, "failed");
-  assert.match(s.error, /several upstream batches could be this one: msgbatch_/);
+  // Past the hour a lone "not found" would give up; candidates are waited for instead.
+  await w.cron(t0 + 70 * MINUTE);
+  assert.equal((await w.api("GET", `/v1/batches/${ids[0]}`)).json.status, "validating");
+  // Upstream ends them; the name of each one's first result says whose it is.
+  for (let i = 0; i < 4; i++) w.fake.advanceAll();
+  for (const [id, prefix] of [[ids[0], "a"], [ids[1], "b"]]) {
+    const done = await runUntilEnded(id, t0 + 80 * MINUTE);
+    assert.equal(done.status, "completed");
+    const { results } = await allResults(w, id);
+    assert.deepEqual(results.map((r) => r.id), [`${prefix}0`, `${prefix}1`, `${prefix}2`]);
+    assert.ok(results.every((r) => r.error === undefined), JSON.stringify(results));
+  }
+  assert.notEqual(await w.upstreamId(ids[0]), await w.upstreamId(ids[1]));
 });
 
 test("a create slower than the cron's patience still ends as a normal batch", async () => {

@@ -51,9 +51,11 @@ test("an Anthropic create body is streamed the same way", async () => {
   const { id } = await createBatch(w, JSON.stringify({ requests: reqs }));
   const create = w.fake.requests.find((r) => r.method === "POST" && r.path.endsWith("/messages/batches"));
   assert.equal(create.json.requests.length, reqs.length);
-  assert.deepEqual(create.json.requests.map((r) => r.custom_id), reqs.map((r) => r.id));
+  assert.deepEqual(create.json.requests.map((r) => r.custom_id), reqs.map((r, i) => `${id}-${i}`));
   assert.equal(create.json.requests[7].params.model, "claude-sonnet-4-5");
   assert.equal((await cronUntilDone(w, id)).status, "completed");
+  const { results } = await allResults(w, id);
+  assert.deepEqual(results.map((r) => r.id), reqs.map((r) => r.id), "results carry the client's ids");
 });
 
 test("a lint error past the read-ahead aborts the upload: a 400 naming it, no batch", async () => {

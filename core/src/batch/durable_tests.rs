@@ -273,13 +273,38 @@ fn a_create_not_found_is_looked_for_again_then_declared_never_made() {
         Reconciled::Failed("OpenAI batch poll error: 500".into()),
     );
     assert!(!job.is_done(), "a failed lookup proves nothing");
-    job.on_reconciled(
-        1_000.0 + GIVE_UP_CREATE_MS,
-        Reconciled::Ambiguous(vec!["m1".into(), "m2".into()]),
-    );
+    job.on_reconciled(1_000.0 + GIVE_UP_CREATE_MS, Reconciled::NotFound);
     assert_eq!(
         failed_message(&job),
-        "Anthropic batch was not created upstream: the create's answer was lost, and several upstream batches could be this one: m1, m2"
+        "Anthropic batch was not created upstream: the create's answer was lost, and no batch made by it was found upstream"
+    );
+}
+
+#[test]
+fn candidates_not_told_apart_yet_are_waited_for_until_the_window_ends() {
+    let mut job = intent();
+    let candidates = || {
+        let mut a = snapshot(BatchStatus::InProgress);
+        a.id = "m1".into();
+        let mut b = a.clone();
+        b.id = "m2".into();
+        Reconciled::Ambiguous(vec![a, b])
+    };
+    job.on_reconciled(1_000.0 + GIVE_UP_CREATE_MS, candidates());
+    assert!(
+        !job.is_done(),
+        "upstream ends them within its window; their results will tell"
+    );
+    assert!(job
+        .trouble()
+        .unwrap()
+        .message
+        .contains("m1, m2 could be this one"));
+    job.on_reconciled(1_000.0 + DAY + 6.0 * HOUR, candidates());
+    assert!(
+        failed_message(&job).contains("m1, m2 could be this one"),
+        "{}",
+        failed_message(&job)
     );
 }
 

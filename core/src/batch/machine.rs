@@ -610,10 +610,11 @@ impl BatchJob {
         };
     }
 
-    /// What looking upstream for a lost create found, at `now`.
+    /// What looking upstream for a lost create found, at `now`. Nothing found for an hour:
+    /// nothing was created. Several candidates that cannot be told apart yet: the driver
+    /// tells them apart by their results once they end, so this waits out the window.
     pub fn on_reconciled(&mut self, now: f64, found: Reconciled) {
-        let given_up = now >= self.opened_ms + GIVE_UP_CREATE_MS;
-        let (message, is_lookup_failure) = match found {
+        let (message, give_up_at) = match found {
             Reconciled::Found(snapshot) => {
                 // Polling started when the create began: the window counts from there.
                 self.start_polling(snapshot.id.clone(), self.opened_ms);
@@ -624,20 +625,24 @@ impl BatchJob {
                 }
                 return;
             }
-            Reconciled::NotFound => ("the create's answer was lost, and no batch made by it was found upstream".to_string(), false),
-            Reconciled::Ambiguous(ids) => (
-                format!(
-                    "the create's answer was lost, and several upstream batches could be this one: {}",
-                    ids.join(", ")
-                ),
-                false,
+            Reconciled::NotFound => (
+                "the create's answer was lost, and no batch made by it was found upstream".to_string(),
+                self.opened_ms + GIVE_UP_CREATE_MS,
             ),
-            Reconciled::Failed(message) => (message, true),
+            Reconciled::Ambiguous(candidates) => (
+                format!(
+                    "the create's answer was lost; upstream batches {} could be this one, told apart once they end",
+                    candidates.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+                self.past_window_ms(),
+            ),
+            Reconciled::Failed(message) => {
+                self.note_trouble(now, message, None);
+                return;
+            }
         };
-        if given_up && !is_lookup_failure {
+        if now >= give_up_at {
             self.fail_batch(BatchFailure::NotCreated { detail: message });
-        } else if is_lookup_failure {
-            self.note_trouble(now, message, None);
         } else {
             self.trouble = Some(Trouble::lookup(self.trouble.as_ref(), now, message));
         }

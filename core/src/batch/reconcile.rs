@@ -31,8 +31,9 @@ pub enum Reconciled {
     Found(BatchSnapshot),
     /// Nothing that is this batch (yet).
     NotFound,
-    /// More than one upstream batch could be this one, and nothing tells them apart.
-    Ambiguous(Vec<String>),
+    /// More than one upstream batch could be this one, and nothing tells them apart yet:
+    /// their results will (the Worker names each request upstream after its batch).
+    Ambiguous(Vec<BatchSnapshot>),
     /// The lookup itself failed (the contract's message).
     Failed(String),
 }
@@ -65,7 +66,7 @@ impl LostCreate<'_> {
     /// ones (Anthropic keeps no metadata) match on time and size, unless another create
     /// claimed them (`claims`: upstream id → the gateway id whose create recorded it); one
     /// such candidate is it, several are ambiguous — never guessed, since a wrong guess
-    /// would hand one client another's results.
+    /// would hand one client another's results; their results tell them apart.
     pub fn find(&self, listed: &[ListedBatch], claims: &HashMap<String, String>) -> Reconciled {
         if let Some(b) = listed.iter().find(|b| b.tag.as_deref() == Some(self.id)) {
             return Reconciled::Found(b.snapshot.clone());
@@ -89,7 +90,7 @@ impl LostCreate<'_> {
         match candidates.as_slice() {
             [] => Reconciled::NotFound,
             [one] => Reconciled::Found(one.snapshot.clone()),
-            many => Reconciled::Ambiguous(many.iter().map(|b| b.snapshot.id.clone()).collect()),
+            many => Reconciled::Ambiguous(many.iter().map(|b| b.snapshot.clone()).collect()),
         }
     }
 }
@@ -170,9 +171,12 @@ mod tests {
             listed("b_1", 1_000_100.0, 3, None),
             listed("b_2", 1_000_200.0, 3, None),
         ];
+        let Reconciled::Ambiguous(candidates) = LOST.find(&list, &HashMap::new()) else {
+            panic!("not ambiguous");
+        };
         assert_eq!(
-            LOST.find(&list, &HashMap::new()),
-            Reconciled::Ambiguous(vec!["b_1".into(), "b_2".into()])
+            candidates.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+            ["b_1", "b_2"]
         );
         let claims = HashMap::from([("b_2".to_string(), "eb_1".to_string())]);
         assert_eq!(found_id(LOST.find(&list, &claims)), "b_2");

@@ -27,6 +27,7 @@ use edge_llm_core::client::{check_status, read_json};
 use edge_llm_core::error::{Error, Op};
 use edge_llm_core::host::{FetchError, Host, Level};
 use edge_llm_core::provider::{BatchApi, BatchInput, ChatProvider};
+use edge_llm_core::Provider;
 use futures_util::FutureExt;
 use serde_json::json;
 use std::cell::RefCell;
@@ -55,6 +56,8 @@ pub async fn create(
         total: 0,
         job: BatchJob::new(api.kind(), Policy::Durable, ctx.config.schedule, now),
         results: None,
+        // Anthropic keeps no metadata: its requests are named after the batch instead.
+        positional_names: api.provider() == Provider::Anthropic,
     };
     let host = WorkerHost::new(host.log.with("batchId", record.id.clone()));
     store.put(&record, now).await?;
@@ -64,7 +67,8 @@ pub async fn create(
     }
     let resolved = (api.provider().id().to_string(), chat.model().to_string());
     let ids = IdPages::new(store.clone(), record.id.clone(), now);
-    let sent = send_input(&host, &api, feed, ahead, choice, resolved, ids).await;
+    let names = record.positional_names.then(|| record.id.clone());
+    let sent = send_input(&host, &api, feed, ahead, choice, resolved, ids, names).await;
     let (answer, total) = match sent {
         Sent::Refused { error, id_pages } => {
             // Nothing exists upstream: the intent and its ids go.
@@ -117,6 +121,7 @@ enum Sent {
     Unknown { error: ApiError, total: u64 },
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn send_input(
     host: &WorkerHost,
     api: &BatchApi,
@@ -125,6 +130,7 @@ async fn send_input(
     choice: Choice,
     resolved: (String, String),
     ids: IdPages,
+    names: Option<String>,
 ) -> Sent {
     let boundary = format!(
         "edge-llm-{:016x}{:016x}",
@@ -144,6 +150,7 @@ async fn send_input(
         api.clone(),
         input,
         ids,
+        names,
         Rc::clone(&streamed),
     ) {
         Ok(source) => source,
@@ -264,7 +271,11 @@ async fn settle(store: &Store, record: &BatchRecord, ctx: &Ctx<'_>) {
             result = store.mark_open(&record, now).await;
         }
         if let Err(e) = claimed {
-            log.write(Level::Warn, "the created batch could not be claimed", json!({"batchId": record.id, "error": e.message}));
+            log.write(
+                Level::Warn,
+                "the created batch could not be claimed",
+                json!({"batchId": record.id, "error": e.message}),
+            );
         }
         if let Err(e) = result {
             log.write(

@@ -66,6 +66,7 @@ pub async fn create(
             attempt: "sync".into(),
             manifest,
         }),
+        positional_names: false,
     };
     store.put(&record, now).await?;
     Ok(record)

@@ -91,6 +91,7 @@ export async function startFakeProvider(options = {}) {
     files: new Map(),
     batches: new Map(),
     messageBatches: new Map(),
+    faultsApplied: 0,
     // Ids differ between server starts unless `idSeed` is given (see util.createIdSource).
     newId: createIdSource(options.idSeed ?? randomUUID()),
   };
@@ -109,6 +110,7 @@ export async function startFakeProvider(options = {}) {
       state.files.clear();
       state.batches.clear();
       state.messageBatches.clear();
+      state.faultsApplied = 0;
     },
     advanceAll() {
       for (const b of state.batches.values()) if (isOpenBatch(b)) advanceBatch(state, b);
@@ -122,6 +124,7 @@ export async function startFakeProvider(options = {}) {
         files: [...state.files.values()].map(fileObject),
         batches: [...state.batches.values()].map(batchObject),
         messageBatches: [...state.messageBatches.values()].map(messageBatchObject),
+        faultsApplied: state.faultsApplied,
       };
     },
     close() {
@@ -177,6 +180,7 @@ export async function startFakeProvider(options = {}) {
     const provider = PROVIDERS.find((p) => url.pathname === p.prefix || url.pathname.startsWith(`${p.prefix}/`));
 
     const fault = takeFault(state.scenario.faults, req.method, url.pathname, faultRandom);
+    if (fault) state.faultsApplied += 1;
     if (fault && (await answerFault(fault, req, res, provider))) {
       debugLog(req.method, url.pathname, fault.drop ? "dropped" : fault.status ?? "gone", started, "(fault)");
       return;
