@@ -50,8 +50,14 @@ impl From<ApiError> for CollectError {
 struct Tally {
     items: u64,
     unknown_ids: u64,
+    unreadable: u64,
     fragments: u64,
 }
+
+/// Downloads that came back with unreadable lines and too few results (a proxy's error page
+/// served as 200, a file cut without an error) are tried again this many times before what
+/// they hold is kept.
+const INCOMPLETE_RETRIES: u32 = 3;
 
 pub async fn collect(
     store: &Store,
@@ -72,6 +78,7 @@ pub async fn collect(
     let mut tally = Tally {
         items: 0,
         unknown_ids: 0,
+        unreadable: 0,
         fragments: 0,
     };
     let mut pending: Vec<Fragment> = vec![];
@@ -82,6 +89,7 @@ pub async fn collect(
         let mut splitter = LineSplitter::default();
         let mut take = |line: Result<&str, LineProblem>, pending: &mut Vec<Fragment>| {
             let Some(item) = driver.take_line(line) else {
+                tally.unreadable += 1;
                 return;
             };
             let Some((position, id)) = inputs.locate(item.custom_id) else {
@@ -113,6 +121,18 @@ pub async fn collect(
         splitter.finish(|line| take(line, &mut pending));
         write(store, record, &attempt, &mut pending, &mut tally.fragments).await?;
     }
+    // Upstream said how many results there are; unreadable lines and fewer results than that
+    // mean the download was not the file (nothing is named yet: the fragments are orphans).
+    let expected = expected_results(record);
+    let tries = record.job.trouble().map_or(0, |t| t.attempts);
+    if tally.unreadable > 0 && tally.items < expected && tries < INCOMPLETE_RETRIES {
+        let detail = format!(
+            "{} result lines could not be read, and {} of the {expected} results upstream reports were found",
+            tally.unreadable, tally.items
+        );
+        let problem = edge_llm_core::error::AnswerProblem::Unreadable { detail };
+        return Err(CollectError::Upstream(Error::BadAnswer { op, problem }));
+    }
     let (mut rest, manifest) = writer.finish();
     write(store, record, &attempt, &mut rest, &mut tally.fragments).await?;
     record.results = Some(StoredResults { attempt, manifest });
@@ -121,11 +141,22 @@ pub async fn collect(
     host.log.info(
         "results stored",
         json!({
-            "items": tally.items, "unknownIds": tally.unknown_ids, "fragments": tally.fragments,
+            "items": tally.items, "unknownIds": tally.unknown_ids, "unreadableLines": tally.unreadable, "fragments": tally.fragments,
             "durationMs": host.now_ms() - started, "wasmMemoryBytes": crate::log::wasm_memory_bytes(),
         }),
     );
     Ok(())
+}
+
+/// How many result lines upstream's counts promise: every request once ended (Anthropic), or
+/// those OpenAI counts as done either way.
+fn expected_results(record: &BatchRecord) -> u64 {
+    let c = record.job.counts();
+    match record.provider {
+        edge_llm_core::Provider::Anthropic => c.total,
+        _ => c.completed + c.failed,
+    }
+    .min(record.total)
 }
 
 /// The batch's request ids, to place each result line: by the client's id, or — where

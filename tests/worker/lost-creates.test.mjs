@@ -110,7 +110,7 @@ test("KV failing before anything is sent: a 503, and nothing upstream", async ()
   }
 });
 
-test("Anthropic keeps no metadata: a lost create is matched on its time and size, and its claim", async () => {
+test("Anthropic keeps no metadata: a lost create's candidates are its time and size, and its first result says which is it", async () => {
   await w.kvFaults({ faults: [{ op: "put", key: "^batch:eb_[0-9a-f]+$", skip: 1, times: 1 }, { op: "put", key: "^claim:", times: 1 }] });
   const body = { requests: requests(5), provider: "anthropic", model: "claude-sonnet-4-5" };
   const lost = await createBatch(w, body);
@@ -119,11 +119,20 @@ test("Anthropic keeps no metadata: a lost create is matched on its time and size
   const other = await createBatch(w, { ...body, requests: requests(7) });
   const mine = (await upstreamBatches("messageBatches")).find((b) => b.request_counts.processing === 5);
   assert.ok(mine);
-  const done = await runUntilEnded(lost.id, Date.now() + 11 * MINUTE);
+  // A single unclaimed candidate is still only a candidate (its claim may have failed to be
+  // written): it waits until the batch ends upstream and its results can be read.
+  const t0 = Date.now();
+  await w.cron(t0 + 11 * MINUTE);
+  const waiting = (await w.api("GET", `/v1/batches/${lost.id}`)).json;
+  assert.equal(waiting.status, "validating");
+  assert.match(waiting.lastError.message, new RegExp(`upstream batches ${mine.id} could be this one`));
+  for (let i = 0; i < 4; i++) w.fake.advanceAll();
+  const done = await runUntilEnded(lost.id, t0 + 17 * MINUTE);
   assert.equal(done.status, "completed");
   assert.equal((await w.record(lost.id)).job.stage.batch_id, mine.id);
   assert.equal(await w.kv.get(`claim:anthropic:${mine.id}`), lost.id, "claimed, so no other lost create takes it");
   assert.notEqual((await w.record(other.id)).job.stage.batch_id, mine.id);
+  assert.deepEqual((await allResults(w, lost.id)).results.map((r) => [r.id, r.error]), requests(5).map((r) => [r.id, undefined]));
 });
 
 test("two lost Anthropic creates of one size at one time are never guessed: their results tell them apart", async () => {

@@ -125,6 +125,9 @@ test(`soak: ${BATCHES} batches through random faults, overlapping and killed run
         await w.cron(at);
       }
       if (kill) await w.kvFaults();
+      // Upstream's own clock: batches move on whether polled or not (one nobody polls — a
+      // lost create's — ends all the same).
+      if (r() < 0.1) w.fake.advanceAll();
       if (round % 20 === 19) {
         const open = (await w.dumpKv()).filter((k) => k.key.startsWith("open:")).length;
         if (open === 0) break;
@@ -137,13 +140,21 @@ test(`soak: ${BATCHES} batches through random faults, overlapping and killed run
     // ---- the faults stop; the clock moves on: lost creates settle, ended batches close ----
     w.fake.configure({ faults: [] });
     const drainFrom = t0 + (round + 1) * MINUTE;
-    for (let m = 0; m <= 2 * 60 + CLOSE_AFTER_MS / MINUTE; m += 1) await w.cron(drainFrom + m * MINUTE);
+    for (let m = 0; m <= 2 * 60 + CLOSE_AFTER_MS / MINUTE; m += 1) {
+      if (m % 5 === 0) w.fake.advanceAll();
+      await w.cron(drainFrom + m * MINUTE);
+    }
 
     // ---- every promise ----
     const dump = await w.dumpKv();
     const records = dump.filter((k) => /^batch:eb_[0-9a-f]{24}$/.test(k.key)).map((k) => JSON.parse(k.value));
     const notEnded = records.filter((rec) => !["finished", "failed"].includes(rec.job.stage.stage));
-    assert.deepEqual(notEnded.map((rec) => [rec.id, rec.job.stage.stage]), [], "every record reached a terminal status");
+    const why = (rec) => ({
+      id: rec.id, provider: rec.provider, stage: rec.job.stage.stage, total: rec.total, trouble: rec.job.trouble,
+      open: dump.some((k) => k.key.startsWith("open:") && k.key.endsWith(rec.id)),
+      lines: w.lines().filter((l) => l.batchId === rec.id).map((l) => l.msg).slice(-6),
+    });
+    assert.deepEqual(notEnded.map(why), [], "every record reached a terminal status");
     for (const id of known.keys()) assert.ok(records.some((rec) => rec.id === id), `${id}: the client's id has a record`);
 
     const state = await w.fake.state();
@@ -173,7 +184,11 @@ test(`soak: ${BATCHES} batches through random faults, overlapping and killed run
         }
       }
     }
-    assert.deepEqual(lost, [], "no item of a completed batch went missing");
+    const lostBatches = [...new Set(lost.map((x) => x.split("/")[0]))].map((id) => {
+      const rec = records.find((x) => x.id === id);
+      return { ...why(rec), upstream: rec.job.stage.batch_id, counts: rec.job.progress.counts, results: rec.results?.manifest, log: w.lines().filter((l) => l.batchId === id).map((l) => [l.msg, l.items, l.unknownIds, l.unreadableLines, l.error?.slice?.(0, 120), l.found?.slice?.(0, 80)]) };
+    });
+    assert.deepEqual(lostBatches, [], "no item of a completed batch went missing");
 
     const keys = dump.map((k) => k.key);
     assert.deepEqual(keys.filter((k) => k.startsWith("open:")), [], "the open index is empty");

@@ -62,11 +62,12 @@ impl LostCreate<'_> {
         created_at_ms < self.since_ms - CLOCK_SKEW_MS
     }
 
-    /// Which of `listed` is the lost create. A batch tagged with its id is it. Untagged
-    /// ones (Anthropic keeps no metadata) match on time and size, unless another create
-    /// claimed them (`claims`: upstream id → the gateway id whose create recorded it); one
-    /// such candidate is it, several are ambiguous — never guessed, since a wrong guess
-    /// would hand one client another's results; their results tell them apart.
+    /// Which of `listed` is the lost create. A batch tagged with its id, or claimed for it
+    /// (`claims`: upstream id → the gateway id whose create recorded it), is it. Untagged
+    /// ones (Anthropic keeps no metadata) of its time and size that no other create claimed
+    /// are only candidates, even a single one — its claim may simply have failed to be
+    /// written — and a wrong guess would hand one client another's results: their results,
+    /// once they end, tell them apart.
     pub fn find(&self, listed: &[ListedBatch], claims: &HashMap<String, String>) -> Reconciled {
         if let Some(b) = listed.iter().find(|b| b.tag.as_deref() == Some(self.id)) {
             return Reconciled::Found(b.snapshot.clone());
@@ -89,8 +90,7 @@ impl LostCreate<'_> {
         }
         match candidates.as_slice() {
             [] => Reconciled::NotFound,
-            [one] => Reconciled::Found(one.snapshot.clone()),
-            many => Reconciled::Ambiguous(many.iter().map(|b| b.snapshot.clone()).collect()),
+            some => Reconciled::Ambiguous(some.iter().map(|b| b.snapshot.clone()).collect()),
         }
     }
 }
@@ -160,7 +160,19 @@ mod tests {
             listed("b_it", 1_000_100.0, 3, None),
             listed("b_tagged_for_another", 1_000_100.0, 3, Some("eb_9")),
         ];
-        assert_eq!(found_id(LOST.find(&list, &HashMap::new())), "b_it");
+        let Reconciled::Ambiguous(candidates) = LOST.find(&list, &HashMap::new()) else {
+            panic!("one candidate is still only a candidate");
+        };
+        assert_eq!(
+            candidates.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+            ["b_it"]
+        );
+        let mine = HashMap::from([("b_it".to_string(), "eb_1".to_string())]);
+        assert_eq!(
+            found_id(LOST.find(&list, &mine)),
+            "b_it",
+            "claimed for it: it"
+        );
         let claims = HashMap::from([("b_it".to_string(), "eb_7".to_string())]);
         assert_eq!(LOST.find(&list, &claims), Reconciled::NotFound);
     }
