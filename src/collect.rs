@@ -69,7 +69,9 @@ pub async fn collect(
     let Action::Collect { files, .. } = record.job.next_action(started) else {
         return Ok(());
     };
-    let requests = api.result_requests(files).map_err(CollectError::Upstream)?;
+    api.check_result_origins(files)
+        .map_err(CollectError::Upstream)?;
+    let requests = api.result_requests(files);
     let attempt = format!("{:08x}", (js_sys::Math::random() * 4e9) as u32);
     let inputs = InputIds::load(store, record).await?;
     let mut writer = PageWriter::new(record.total, PAGE_ITEMS, BUFFER_BYTES, MAX_FRAGMENT_BYTES);

@@ -326,14 +326,26 @@ impl BatchApi {
         }
     }
 
+    /// Where the results are may come from upstream's answer (Anthropic's `results_url`):
+    /// refuses a download that would carry the key to another origin. The Worker checks this
+    /// before collecting; the npm package fetches what it is given, as the reference.
+    pub fn check_result_origins(&self, files: &ResultFiles) -> Result<(), Error> {
+        match (self, &files.results_url) {
+            (BatchApi::Anthropic(cfg), Some(url)) => {
+                anthropic::batches::check_results_origin(cfg, url)
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The downloads that hold a finished batch's results (output file first).
-    pub fn result_requests(&self, files: &ResultFiles) -> Result<Vec<HttpRequest>, Error> {
+    pub fn result_requests(&self, files: &ResultFiles) -> Vec<HttpRequest> {
         match self {
-            BatchApi::OpenAI { cfg, .. } => Ok([&files.output_file_id, &files.error_file_id]
+            BatchApi::OpenAI { cfg, .. } => [&files.output_file_id, &files.error_file_id]
                 .into_iter()
                 .flatten()
                 .map(|id| openai::files::content_request(cfg, id))
-                .collect()),
+                .collect(),
             BatchApi::Anthropic(cfg) => files
                 .results_url
                 .iter()
@@ -454,7 +466,6 @@ mod tests {
         };
         let urls: Vec<String> = api
             .result_requests(&files)
-            .unwrap()
             .into_iter()
             .map(|r| r.url)
             .collect();

@@ -117,7 +117,8 @@ async fn first_result_name(
     driver: &BatchDriver<'_, WorkerHost>,
     batch: &BatchSnapshot,
 ) -> Result<Option<String>, Error> {
-    let Some(request) = driver.api.result_requests(&batch.files)?.into_iter().next() else {
+    driver.api.check_result_origins(&batch.files)?;
+    let Some(request) = driver.api.result_requests(&batch.files).into_iter().next() else {
         return Ok(None);
     };
     let op = Op::new(driver.api.provider(), Operation::ResultsDownload);

@@ -90,13 +90,18 @@ pub fn cancel_request(cfg: &AnthropicConfig, batch_id: &str) -> HttpRequest {
     req
 }
 
-/// Downloads the results JSONL from the batch's `results_url` — only from the configured
-/// origin or Anthropic's own: the request carries the API key, and an answer must not be
-/// able to send it elsewhere.
-pub fn results_request(cfg: &AnthropicConfig, results_url: &str) -> Result<HttpRequest, Error> {
+/// Downloads the results JSONL from the batch's `results_url`, as the reference does.
+pub fn results_request(cfg: &AnthropicConfig, results_url: &str) -> HttpRequest {
+    cfg.get_absolute(results_url.to_string())
+}
+
+/// Whether `results_url` is on the configured origin or Anthropic's own: the download carries
+/// the API key, and an answer must not be able to send it elsewhere. The Worker checks this
+/// before it downloads; the npm package fetches what it is given, as the reference.
+pub fn check_results_origin(cfg: &AnthropicConfig, results_url: &str) -> Result<(), Error> {
     let allowed = [origin(&cfg.base_url), origin(super::DEFAULT_BASE_URL)];
     match origin(results_url) {
-        Some(o) if allowed.contains(&Some(o.clone())) => Ok(cfg.get_absolute(results_url.to_string())),
+        Some(o) if allowed.contains(&Some(o.clone())) => Ok(()),
         _ => Err(Error::InvalidInput {
             provider: Provider::Anthropic,
             message: format!(
@@ -348,9 +353,7 @@ mod tests {
         );
         let results = "https://api.anthropic.com/v1/messages/batches/msgbatch_1/results";
         assert_eq!(
-            results_request(&cfg(), results)
-                .unwrap()
-                .header("anthropic-version"),
+            results_request(&cfg(), results).header("anthropic-version"),
             Some("2023-06-01")
         );
     }
@@ -366,7 +369,7 @@ mod tests {
             "https://api.anthropic.com/v1/messages/batches/m/results",
             "HTTPS://API.ANTHROPIC.COM/v1/x",
         ] {
-            assert!(results_request(&proxied, ok).is_ok(), "{ok}");
+            assert!(check_results_origin(&proxied, ok).is_ok(), "{ok}");
         }
         for bad in [
             "https://evil.example/v1/messages/batches/m/results",
@@ -375,7 +378,7 @@ mod tests {
             "https://api.anthropic.com.evil.example/x",
             "/relative/results",
         ] {
-            let e = results_request(&proxied, bad).unwrap_err().to_string();
+            let e = check_results_origin(&proxied, bad).unwrap_err().to_string();
             assert!(e.contains("not on the configured API origin"), "{bad}: {e}");
         }
     }

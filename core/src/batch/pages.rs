@@ -205,11 +205,11 @@ fn entry_len(json: &str) -> usize {
 /// The results of a fragment body whose index is in `start..end`, as the JSON they were
 /// stored as (not parsed: a reader passes them on as they are). Only the fragment is held,
 /// never its page.
-pub fn items_in<'a>(
-    body: &'a str,
+pub fn items_in(
+    body: &str,
     start: u64,
     end: u64,
-) -> Result<Vec<(u64, &'a serde_json::value::RawValue)>, serde_json::Error> {
+) -> Result<Vec<(u64, &serde_json::value::RawValue)>, serde_json::Error> {
     let items: Vec<(u64, &serde_json::value::RawValue)> = serde_json::from_str(body)?;
     Ok(items
         .into_iter()

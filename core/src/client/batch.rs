@@ -223,14 +223,7 @@ impl<'a, H: Host> BatchDriver<'a, H> {
             return Ok(());
         };
         let op = self.op(Operation::ResultsDownload);
-        let requests = match self.api.result_requests(files) {
-            Ok(requests) => requests,
-            Err(e) => {
-                job.on_collect_failed(self.host.now_ms(), e.clone());
-                return Err(e);
-            }
-        };
-        for request in requests {
+        for request in self.api.result_requests(files) {
             let text = match send(self.host, &request, op, self.opts).await {
                 Ok(response) => read_text(response, op).await,
                 Err(e) => Err(e),
