@@ -4,7 +4,7 @@
 
 use super::messages::MessagesBody;
 use super::AnthropicConfig;
-use crate::batch::reconcile::{BatchList, ListedBatch};
+use crate::batch::reconcile::{BatchList, ListPage, ListedBatch};
 use crate::batch::status::{BatchSnapshot, BatchStatus, RequestCounts, ResultFiles};
 use crate::error::{AnswerProblem, Error, Provider};
 use crate::http::{path_segment, Body, HttpRequest, Method};
@@ -141,23 +141,10 @@ struct ListedObject {
     created_at: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct ListPage {
-    data: Vec<ListedObject>,
-    #[serde(default)]
-    has_more: bool,
-    #[serde(default)]
-    last_id: Option<String>,
-}
-
 /// Reads a page of `GET /messages/batches`. Message Batches keep no metadata: a lost create
 /// is matched on time and size (`crate::batch::reconcile`).
 pub fn parse_list(body: serde_json::Value) -> Result<BatchList, AnswerProblem> {
-    let page: ListPage = serde_json::from_value(body).map_err(|e| AnswerProblem::Unreadable {
-        detail: e.to_string(),
-    })?;
-    let mut batches = Vec::with_capacity(page.data.len());
-    for item in page.data {
+    ListPage::parse(body, |item: ListedObject| {
         let created_at_ms = item
             .created_at
             .as_deref()
@@ -165,19 +152,12 @@ pub fn parse_list(body: serde_json::Value) -> Result<BatchList, AnswerProblem> {
             .ok_or_else(|| AnswerProblem::Unreadable {
                 detail: "a listed batch has no readable created_at".into(),
             })?;
-        batches.push(ListedBatch {
+        Ok(ListedBatch {
             snapshot: parse_batch(item.batch)?,
             created_at_ms,
             tag: None,
-        });
-    }
-    let next = if page.has_more {
-        page.last_id
-            .or_else(|| batches.last().map(|b| b.snapshot.id.clone()))
-    } else {
-        None
-    };
-    Ok(BatchList { batches, next })
+        })
+    })
 }
 
 #[derive(Deserialize)]

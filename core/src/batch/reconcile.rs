@@ -24,6 +24,41 @@ pub struct BatchList {
     pub next: Option<String>,
 }
 
+/// The envelope both providers' list answers share: `{data, has_more, last_id}`.
+#[derive(serde::Deserialize)]
+pub(crate) struct ListPage<T> {
+    data: Vec<T>,
+    #[serde(default)]
+    has_more: bool,
+    #[serde(default)]
+    last_id: Option<String>,
+}
+
+impl<T: serde::de::DeserializeOwned> ListPage<T> {
+    /// Reads a list answer, each item with `read`; the cursor continues after the last one.
+    pub(crate) fn parse(
+        body: serde_json::Value,
+        read: impl FnMut(T) -> Result<ListedBatch, crate::error::AnswerProblem>,
+    ) -> Result<BatchList, crate::error::AnswerProblem> {
+        let page: ListPage<T> =
+            serde_json::from_value(body).map_err(|e| crate::error::AnswerProblem::Unreadable {
+                detail: e.to_string(),
+            })?;
+        let batches = page
+            .data
+            .into_iter()
+            .map(read)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = match page.has_more {
+            true => page
+                .last_id
+                .or_else(|| batches.last().map(|b| b.snapshot.id.clone())),
+            false => None,
+        };
+        Ok(BatchList { batches, next })
+    }
+}
+
 /// What looking upstream for a lost create found.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Reconciled {

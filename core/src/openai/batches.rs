@@ -2,7 +2,7 @@
 
 use super::chat::to_json;
 use super::OpenAIConfig;
-use crate::batch::reconcile::{BatchList, ListedBatch};
+use crate::batch::reconcile::{BatchList, ListPage, ListedBatch};
 use crate::batch::status::{BatchSnapshot, BatchStatus, RequestCounts, ResultFiles};
 use crate::error::AnswerProblem;
 use crate::http::{path_segment, Body, HttpRequest, Method};
@@ -95,41 +95,21 @@ struct ListedObject {
     metadata: Option<std::collections::HashMap<String, serde_json::Value>>,
 }
 
-#[derive(Deserialize)]
-struct ListPage {
-    data: Vec<ListedObject>,
-    #[serde(default)]
-    has_more: bool,
-    #[serde(default)]
-    last_id: Option<String>,
-}
-
 /// Reads a page of `GET /batches`.
 pub fn parse_list(body: serde_json::Value) -> Result<BatchList, AnswerProblem> {
-    let page: ListPage = serde_json::from_value(body).map_err(|e| AnswerProblem::Unreadable {
-        detail: e.to_string(),
-    })?;
-    let mut batches = Vec::with_capacity(page.data.len());
-    for item in page.data {
+    ListPage::parse(body, |item: ListedObject| {
         let tag = item
             .metadata
             .as_ref()
             .and_then(|m| m.get(TAG_KEY))
             .and_then(|v| v.as_str())
             .map(str::to_string);
-        batches.push(ListedBatch {
+        Ok(ListedBatch {
             snapshot: parse_batch(item.batch)?,
             created_at_ms: item.created_at * 1000.0,
             tag,
-        });
-    }
-    let next = if page.has_more {
-        page.last_id
-            .or_else(|| batches.last().map(|b| b.snapshot.id.clone()))
-    } else {
-        None
-    };
-    Ok(BatchList { batches, next })
+        })
+    })
 }
 
 /// The fields of the `Batch` object we read. Everything is optional because test doubles
