@@ -236,7 +236,7 @@ test("batch: prompts → the bar moves by itself with each cron run to 100 %, ev
   await page.getByRole("button", { name: "Submit batch" }).click();
   await page.locator("#batch-progress-text[data-status]").waitFor();
   const id = await page.locator("#batch-id").textContent();
-  assert.match(id, /^batch_/);
+  assert.match(id, /^eb_[0-9a-f]{24}$/);
   assert.equal(await page.evaluate(() => sessionStorage.getItem("edge-llm.batchId")), id, "kept for a reload");
   await screenshot(page, "06-batch-submitted");
 
@@ -318,7 +318,7 @@ test("batch: an open batch is picked up again after a reload, and a one-prompt b
   await page.getByLabel("Prompts, one per line (ids p1, p2, …)").fill("just one");
   await page.getByRole("button", { name: "Submit batch" }).click();
   await page.waitForFunction((old) => document.getElementById("batch-id").textContent !== old, id);
-  assert.match(await page.locator("#batch-id").textContent(), /^sync_/);
+  assert.match(await page.locator("#batch-id").textContent(), /^eb_[0-9a-f]{24}$/, "completed at once, under the gateway's own id");
   await page.locator("#batch-progress-text[data-status=completed]").waitFor();
   await page.locator('#batch-table tbody tr[data-id="p1"]').waitFor();
   assert.equal(await page.locator("#batch-table tbody tr").count(), 1);
