@@ -206,7 +206,7 @@ export async function startFakeProvider(options = {}) {
     }
     if (fault?.headers) result = { ...result, headers: { ...result.headers, ...fault.headers } };
     debugLog(req.method, url.pathname, result.status, started);
-    await sendResult(res, result, { dropAfterBytes: fault?.dropAfterBytes });
+    await sendResult(res, result, { dropAfterBytes: fault?.dropAfterBytes, record, signal: closing.signal });
   }
 
   const server = http.createServer((req, res) => {
