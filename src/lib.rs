@@ -12,6 +12,7 @@ mod api_error;
 mod auth;
 mod body;
 mod collect;
+mod compat;
 mod config;
 mod cron;
 mod input_stream;
