@@ -29,33 +29,71 @@ pub async fn completions(req: &mut Request, ctx: &Ctx<'_>) -> Result<Response, C
     let model = match &body["model"] {
         serde_json::Value::String(m) if !m.is_empty() => m.clone(),
         serde_json::Value::Null => return Err(CompatError::missing("model")),
-        _ => return Err(CompatError::invalid("model", "Invalid 'model': expected a non-empty string.")),
+        _ => {
+            return Err(CompatError::invalid(
+                "model",
+                "Invalid 'model': expected a non-empty string.",
+            ))
+        }
     };
     let (prefix, name) = split_model(&model);
-    let provider = ctx.config.chat_provider(prefix.map(|p| p.id()), Some(name)).map_err(from_api_error)?;
+    let provider = ctx
+        .config
+        .chat_provider(prefix.map(|p| p.id()), Some(name))
+        .map_err(from_api_error)?;
     let prepared = prepare_chat(&provider, body)?;
-    let log = ctx.log.with("provider", provider.provider().id()).with("model", provider.model());
+    let log = ctx
+        .log
+        .with("provider", provider.provider().id())
+        .with("model", provider.model());
     let worker_host = WorkerHost::new(log.clone());
-    let host = AbortableHost { inner: &worker_host };
+    let host = AbortableHost {
+        inner: &worker_host,
+    };
     let head = ChunkHead {
         id: completion_id(&worker_host),
         created: (worker_host.now_ms() / 1000.0) as u64,
         model: provider.model().to_string(),
     };
     let op = Op::new(provider.provider(), Operation::Chat);
-    let opts = CallOptions { retry: RetryPolicy::NONE, timeout_ms: ctx.config.call.timeout_ms };
-    let upstream = send(&host, &prepared.request, op, opts).await.map_err(|e| CompatError::from_upstream(&e))?;
+    let opts = CallOptions {
+        retry: RetryPolicy::NONE,
+        timeout_ms: ctx.config.call.timeout_ms,
+    };
+    let upstream = send(&host, &prepared.request, op, opts)
+        .await
+        .map_err(|e| CompatError::from_upstream(&e))?;
     if prepared.stream {
         let translator = prepared.translator(head);
-        return stream::respond(upstream, translator, ctx.config.call.timeout_ms, log, prepared.provider, &prepared.ignored);
+        return stream::respond(
+            upstream,
+            translator,
+            ctx.config.call.timeout_ms,
+            log,
+            prepared.provider,
+            &prepared.ignored,
+        );
     }
     let text = upstream.text().await.map_err(|e| {
-        CompatError::new(502, format!("{} answer could not be read: {e:?}", provider.provider())).with_code("upstream_unreachable")
+        CompatError::new(
+            502,
+            format!("{} answer could not be read: {e:?}", provider.provider()),
+        )
+        .with_code("upstream_unreachable")
     })?;
     let json = prepared.parse(&text, head).map_err(|problem| {
-        CompatError::new(502, format!("{} answered unusably: {problem}", provider.provider())).with_code("upstream_bad_answer")
+        CompatError::new(
+            502,
+            format!("{} answered unusably: {problem}", provider.provider()),
+        )
+        .with_code("upstream_bad_answer")
     })?;
-    Ok(respond::json_text(200, json, Some(prepared.provider), &prepared.ignored))
+    Ok(respond::json_text(
+        200,
+        json,
+        Some(prepared.provider),
+        &prepared.ignored,
+    ))
 }
 
 /// `chatcmpl-` and 24 hex digits, as OpenAI's ids look (the translated providers' answers

@@ -1,9 +1,9 @@
 //! `POST /v1/embeddings`: OpenAI's request on OpenAI or Ollama. `provider/model` picks the
 //! provider; a bare model goes to `EMBEDDING_PROVIDER`.
 
+use super::json_body;
 use super::respond::{self, from_api_error};
 use super::upstream::AbortableHost;
-use super::json_body;
 use crate::body::MIB;
 use crate::log::WorkerHost;
 use crate::routes::Ctx;
@@ -22,23 +22,51 @@ pub async fn create(req: &mut Request, ctx: &Ctx<'_>) -> Result<Response, Compat
     let model = match &body["model"] {
         serde_json::Value::String(m) if !m.is_empty() => m.clone(),
         serde_json::Value::Null => return Err(CompatError::missing("model")),
-        _ => return Err(CompatError::invalid("model", "Invalid 'model': expected a non-empty string.")),
+        _ => {
+            return Err(CompatError::invalid(
+                "model",
+                "Invalid 'model': expected a non-empty string.",
+            ))
+        }
     };
     let provider = embedding_provider(&model, ctx)?;
     let prepared = prepare_embeddings(&provider, body)?;
-    let log = ctx.log.with("provider", provider.provider().id()).with("model", provider.model());
+    let log = ctx
+        .log
+        .with("provider", provider.provider().id())
+        .with("model", provider.model());
     let worker_host = WorkerHost::new(log);
-    let host = AbortableHost { inner: &worker_host };
+    let host = AbortableHost {
+        inner: &worker_host,
+    };
     let op = Op::new(provider.provider(), Operation::Embedding);
-    let opts = CallOptions { retry: RetryPolicy::NONE, timeout_ms: ctx.config.call.timeout_ms };
-    let upstream = send(&host, &prepared.request, op, opts).await.map_err(|e| CompatError::from_upstream(&e))?;
+    let opts = CallOptions {
+        retry: RetryPolicy::NONE,
+        timeout_ms: ctx.config.call.timeout_ms,
+    };
+    let upstream = send(&host, &prepared.request, op, opts)
+        .await
+        .map_err(|e| CompatError::from_upstream(&e))?;
     let text = upstream.text().await.map_err(|e| {
-        CompatError::new(502, format!("{} answer could not be read: {e:?}", provider.provider())).with_code("upstream_unreachable")
+        CompatError::new(
+            502,
+            format!("{} answer could not be read: {e:?}", provider.provider()),
+        )
+        .with_code("upstream_unreachable")
     })?;
     let json = prepared.parse(&text).map_err(|problem| {
-        CompatError::new(502, format!("{} answered unusably: {problem}", provider.provider())).with_code("upstream_bad_answer")
+        CompatError::new(
+            502,
+            format!("{} answered unusably: {problem}", provider.provider()),
+        )
+        .with_code("upstream_bad_answer")
     })?;
-    Ok(respond::json_text(200, json, Some(prepared.provider), &prepared.ignored))
+    Ok(respond::json_text(
+        200,
+        json,
+        Some(prepared.provider),
+        &prepared.ignored,
+    ))
 }
 
 /// The provider `model` names (`openai/…`, `ollama/…`), or `EMBEDDING_PROVIDER` for a bare one.
@@ -59,12 +87,22 @@ fn embedding_provider(model: &str, ctx: &Ctx<'_>) -> Result<EmbeddingProvider, C
         },
     };
     if provider == Provider::Anthropic {
-        return Err(CompatError::invalid("model", "Anthropic has no embeddings API; use an openai/ or ollama/ model.")
-            .with_code("model_not_available"));
+        return Err(CompatError::invalid(
+            "model",
+            "Anthropic has no embeddings API; use an openai/ or ollama/ model.",
+        )
+        .with_code("model_not_available"));
     }
     // The chat configuration carries the credentials and URLs both kinds of call need.
-    match ctx.config.chat_provider(Some(provider.id()), Some(name)).map_err(from_api_error)? {
-        ChatProvider::OpenAI(cfg) => Ok(EmbeddingProvider::OpenAI { cfg, dimensions: None }),
+    match ctx
+        .config
+        .chat_provider(Some(provider.id()), Some(name))
+        .map_err(from_api_error)?
+    {
+        ChatProvider::OpenAI(cfg) => Ok(EmbeddingProvider::OpenAI {
+            cfg,
+            dimensions: None,
+        }),
         ChatProvider::Ollama { cfg, .. } => Ok(EmbeddingProvider::Ollama(cfg)),
         ChatProvider::Anthropic(_) => unreachable!("refused above"),
     }

@@ -37,7 +37,9 @@ pub async fn route(req: &mut Request, segments: &[&str], ctx: &Ctx<'_>) -> Optio
         ["v1", "chat", "completions"] => (Method::Post, Route::Chat),
         ["v1", "embeddings"] => (Method::Post, Route::Embeddings),
         ["v1", "models"] => (Method::Get, Route::Models),
-        ["v1", "models", rest @ ..] if !rest.is_empty() => (Method::Get, Route::Model(decode(&rest.join("/")))),
+        ["v1", "models", rest @ ..] if !rest.is_empty() => {
+            (Method::Get, Route::Model(decode(&rest.join("/"))))
+        }
         _ => return None,
     };
     let header = req.headers().get("authorization").ok().flatten();
@@ -58,7 +60,11 @@ pub async fn route(req: &mut Request, segments: &[&str], ctx: &Ctx<'_>) -> Optio
         Err(e) => {
             if e.status >= 500 {
                 let message = ctx.log.redact(&e.message);
-                ctx.log.write(Level::Error, "request failed", json!({"status": e.status, "error": message}));
+                ctx.log.write(
+                    Level::Error,
+                    "request failed",
+                    json!({"status": e.status, "error": message}),
+                );
             }
             respond::error(&e, ctx.log)
         }
@@ -72,7 +78,11 @@ fn decode(segment: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
             (b'%', Some(hi), Some(lo)) => {
                 out.push((hi * 16 + lo) as u8);
                 i += 3;
@@ -88,12 +98,20 @@ fn decode(segment: &str) -> String {
 
 /// The request body as JSON (a 400 in OpenAI's shape when it is not), at most `limit` bytes.
 async fn json_body(req: &mut Request, limit: usize) -> Result<serde_json::Value, CompatError> {
-    let text = crate::body::read_text(req, limit).await.map_err(respond::from_api_error)?;
+    let text = crate::body::read_text(req, limit)
+        .await
+        .map_err(respond::from_api_error)?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        CompatError::invalid("body", format!("We could not parse the JSON body of your request: {e}."))
+        CompatError::invalid(
+            "body",
+            format!("We could not parse the JSON body of your request: {e}."),
+        )
     })?;
     if !value.is_object() {
-        return Err(CompatError::invalid("body", "The request body must be a JSON object."));
+        return Err(CompatError::invalid(
+            "body",
+            "The request body must be a JSON object.",
+        ));
     }
     Ok(value)
 }
@@ -102,8 +120,14 @@ async fn json_body(req: &mut Request, limit: usize) -> Result<serde_json::Value,
 mod tests {
     #[test]
     fn escaped_model_ids_are_decoded() {
-        assert_eq!(super::decode("anthropic%2Fclaude-sonnet-4-5"), "anthropic/claude-sonnet-4-5");
+        assert_eq!(
+            super::decode("anthropic%2Fclaude-sonnet-4-5"),
+            "anthropic/claude-sonnet-4-5"
+        );
         assert_eq!(super::decode("a%zz%2"), "a%zz%2");
-        assert_eq!(super::decode("ollama/llama3.2%3Alatest"), "ollama/llama3.2:latest");
+        assert_eq!(
+            super::decode("ollama/llama3.2%3Alatest"),
+            "ollama/llama3.2:latest"
+        );
     }
 }

@@ -15,9 +15,18 @@ fn entries(ctx: &Ctx<'_>) -> Vec<ModelEntry> {
         .into_iter()
         .flatten()
         .filter(|c| !c.model.is_empty())
-        .filter_map(|c| c.provider.clone().ok().map(|provider| ModelEntry { provider, model: c.model.clone() }))
+        .filter_map(|c| {
+            c.provider.clone().ok().map(|provider| ModelEntry {
+                provider,
+                model: c.model.clone(),
+            })
+        })
         .collect();
-    let default = ctx.config.llm.as_ref().and_then(|c| c.provider.clone().ok());
+    let default = ctx
+        .config
+        .llm
+        .as_ref()
+        .and_then(|c| c.provider.clone().ok());
     if let Ok(extra) = ctx.env.var("MODELS") {
         out.extend(parse_models(&extra.to_string(), default));
     }
@@ -25,14 +34,27 @@ fn entries(ctx: &Ctx<'_>) -> Vec<ModelEntry> {
 }
 
 pub fn list(ctx: &Ctx<'_>) -> Result<Response, CompatError> {
-    Ok(respond::json_text(200, model_list(&entries(ctx)).to_string(), None, &[]))
+    Ok(respond::json_text(
+        200,
+        model_list(&entries(ctx)).to_string(),
+        None,
+        &[],
+    ))
 }
 
 pub fn retrieve(id: &str, ctx: &Ctx<'_>) -> Result<Response, CompatError> {
     match entries(ctx).into_iter().find(|e| e.id() == id) {
-        Some(entry) => Ok(respond::json_text(200, entry.to_json().to_string(), None, &[])),
-        None => Err(CompatError::new(404, format!("The model '{id}' is not configured on this gateway (see GET /v1/models)."))
-            .with_param("model")
-            .with_code("model_not_found")),
+        Some(entry) => Ok(respond::json_text(
+            200,
+            entry.to_json().to_string(),
+            None,
+            &[],
+        )),
+        None => Err(CompatError::new(
+            404,
+            format!("The model '{id}' is not configured on this gateway (see GET /v1/models)."),
+        )
+        .with_param("model")
+        .with_code("model_not_found")),
     }
 }

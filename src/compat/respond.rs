@@ -8,8 +8,15 @@ use edge_llm_core::Provider;
 use worker::Response;
 
 /// A JSON answer whose text is already written.
-pub fn json_text(status: u16, text: String, provider: Option<Provider>, ignored: &[String]) -> Response {
-    let mut response = Response::from_bytes(text.into_bytes()).expect("bytes make a body").with_status(status);
+pub fn json_text(
+    status: u16,
+    text: String,
+    provider: Option<Provider>,
+    ignored: &[String],
+) -> Response {
+    let mut response = Response::from_bytes(text.into_bytes())
+        .expect("bytes make a body")
+        .with_status(status);
     let headers = response.headers_mut();
     let _ = headers.set("content-type", "application/json");
     add_headers(headers, provider, ignored);
@@ -31,7 +38,9 @@ pub fn add_headers(headers: &mut worker::Headers, provider: Option<Provider>, ig
 pub fn error(e: &CompatError, log: &Log) -> Response {
     let mut body = e.to_json();
     body["error"]["message"] = log.redact(&e.message).into();
-    let mut response = Response::from_json(&body).expect("plain JSON").with_status(e.status);
+    let mut response = Response::from_json(&body)
+        .expect("plain JSON")
+        .with_status(e.status);
     let headers = response.headers_mut();
     if let Some(ms) = e.retry_after_ms {
         let _ = headers.set("retry-after-ms", &ms.to_string());
@@ -42,7 +51,8 @@ pub fn error(e: &CompatError, log: &Log) -> Response {
 
 /// A 405, with the `Allow` header HTTP requires.
 pub fn not_allowed(allow: &str, log: &Log) -> Response {
-    let e = CompatError::new(405, format!("This route only accepts {allow}.")).with_code("method_not_allowed");
+    let e = CompatError::new(405, format!("This route only accepts {allow}."))
+        .with_code("method_not_allowed");
     let mut response = error(&e, log);
     let _ = response.headers_mut().set("allow", allow);
     response
@@ -54,13 +64,20 @@ pub fn from_api_error(e: ApiError) -> CompatError {
     let out = CompatError::new(e.status, e.message);
     match e.status {
         // OpenAI's own 401: invalid_request_error / invalid_api_key.
-        401 => CompatError { kind: "invalid_request_error".into(), ..out }.with_code("invalid_api_key"),
+        401 => CompatError {
+            kind: "invalid_request_error".into(),
+            ..out
+        }
+        .with_code("invalid_api_key"),
         413 => out.with_code("request_too_large"),
         400 if out.message.starts_with("provider: ") || out.message.starts_with("model: ") => {
             out.with_param("model").with_code("model_not_available")
         }
         400 => {
-            let param = out.message.split_once(": ").map(|(field, _)| field.to_string());
+            let param = out
+                .message
+                .split_once(": ")
+                .map(|(field, _)| field.to_string());
             match param {
                 Some(p) => out.with_param(p),
                 None => out,

@@ -60,15 +60,22 @@ pub fn respond(
     provider: Provider,
     ignored: &[String],
 ) -> Result<Response, CompatError> {
-    let body = upstream
-        .body()
-        .ok_or_else(|| CompatError::new(502, format!("{provider} answered a stream without a body")).with_code("upstream_bad_answer"))?;
+    let body = upstream.body().ok_or_else(|| {
+        CompatError::new(502, format!("{provider} answered a stream without a body"))
+            .with_code("upstream_bad_answer")
+    })?;
     let state = State {
         body,
         translator,
         idle_ms,
         ended: false,
-        report: Report { log, started_ms: js_sys::Date::now(), chunks: 0, bytes: 0, outcome: "client went away" },
+        report: Report {
+            log,
+            started_ms: js_sys::Date::now(),
+            chunks: 0,
+            bytes: 0,
+            outcome: "client went away",
+        },
         _upstream: upstream,
     };
     let events = stream::unfold(state, |mut s| async move {
@@ -110,7 +117,8 @@ async fn next_events(s: &mut State) -> Option<Vec<u8>> {
                 s.translator.push(&bytes, &mut out);
             }
             Some(Some(Err(e))) => {
-                s.translator.fail(&format!("the upstream stream broke: {e}"), &mut out);
+                s.translator
+                    .fail(&format!("the upstream stream broke: {e}"), &mut out);
                 s.report.outcome = "upstream broke";
             }
             Some(None) => {
@@ -120,12 +128,22 @@ async fn next_events(s: &mut State) -> Option<Vec<u8>> {
                 s.report.outcome = "upstream ended early";
             }
             None => {
-                s.translator.fail(&format!("upstream sent nothing for {} ms", s.idle_ms.unwrap_or_default()), &mut out);
+                s.translator.fail(
+                    &format!(
+                        "upstream sent nothing for {} ms",
+                        s.idle_ms.unwrap_or_default()
+                    ),
+                    &mut out,
+                );
                 s.report.outcome = "upstream stalled";
             }
         }
         if s.translator.is_done() && s.report.outcome == "client went away" {
-            s.report.outcome = if out.ends_with(DONE) { "done" } else { "upstream error" };
+            s.report.outcome = if out.ends_with(DONE) {
+                "done"
+            } else {
+                "upstream error"
+            };
         }
     }
     Some(out)

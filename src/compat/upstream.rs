@@ -75,23 +75,32 @@ fn request_of(request: &HttpRequest) -> Result<Request, FetchError> {
 impl Host for AbortableHost<'_> {
     type Response = Upstream;
 
-    async fn fetch(&self, request: &HttpRequest, timeout_ms: Option<u64>) -> Result<Upstream, FetchError> {
+    async fn fetch(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: Option<u64>,
+    ) -> Result<Upstream, FetchError> {
         let controller = AbortController::default();
         let signal = controller.signal();
         let fetch = Fetch::Request(request_of(request)?);
         let sending = Box::pin(fetch.send_with_signal(&signal));
         let answer = match timeout_ms {
             None => sending.await,
-            Some(ms) => match select(sending, Box::pin(Delay::from(Duration::from_millis(ms)))).await {
-                Either::Left((answer, _)) => answer,
-                Either::Right(_) => {
-                    controller.abort();
-                    return Err(FetchError::Timeout);
+            Some(ms) => {
+                match select(sending, Box::pin(Delay::from(Duration::from_millis(ms)))).await {
+                    Either::Left((answer, _)) => answer,
+                    Either::Right(_) => {
+                        controller.abort();
+                        return Err(FetchError::Timeout);
+                    }
                 }
-            },
+            }
         };
         let response = answer.map_err(network)?;
-        Ok(Upstream { response, abort: Some(controller) })
+        Ok(Upstream {
+            response,
+            abort: Some(controller),
+        })
     }
 
     fn now_ms(&self) -> f64 {
@@ -114,7 +123,11 @@ impl Host for AbortableHost<'_> {
 impl UpstreamResponse for Upstream {
     fn head(&self) -> ResponseHead {
         let status = self.response.status_code();
-        ResponseHead { ok: (200..300).contains(&status), status: Some(status), status_text: None }
+        ResponseHead {
+            ok: (200..300).contains(&status),
+            status: Some(status),
+            status_text: None,
+        }
     }
 
     fn header(&self, name: &str) -> Option<String> {
@@ -123,10 +136,14 @@ impl UpstreamResponse for Upstream {
 
     async fn json(self) -> Result<Value, BodyError> {
         let text = self.text().await?;
-        serde_json::from_str(&text).map_err(|_| BodyError::NotJson(edge_llm_core::json_mode::snippet(&text)))
+        serde_json::from_str(&text)
+            .map_err(|_| BodyError::NotJson(edge_llm_core::json_mode::snippet(&text)))
     }
 
     async fn text(mut self) -> Result<String, BodyError> {
-        self.response.text().await.map_err(|e| BodyError::Read(e.to_string()))
+        self.response
+            .text()
+            .await
+            .map_err(|e| BodyError::Read(e.to_string()))
     }
 }

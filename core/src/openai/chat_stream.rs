@@ -18,6 +18,13 @@ impl Relay {
     }
 }
 
+/// Whether an event is `{"error": …}` (only parsed when the text could be one: a chunk's
+/// content is escaped, so `"error"` with its quotes appears only as a key or a bare value).
+fn is_error(data: &str) -> bool {
+    data.contains("\"error\"")
+        && serde_json::from_str::<serde_json::Value>(data).is_ok_and(|v| v.get("error").is_some())
+}
+
 impl Translate for Relay {
     fn push(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
         if self.done {
@@ -41,6 +48,11 @@ impl Translate for Relay {
                 out.push(b'\n');
             }
             out.push(b'\n');
+            // OpenAI's own in-stream error ends the stream; it is passed on as the last word.
+            if is_error(&event.data) {
+                self.done = true;
+                return;
+            }
         }
     }
 
@@ -89,6 +101,16 @@ mod tests {
             e[3]["error"]["message"],
             "OpenAI's stream ended before [DONE]"
         );
+    }
+
+    #[test]
+    fn an_in_stream_error_is_passed_on_and_ends_the_stream() {
+        let stream = "data: {\"choices\":[{\"delta\":{\"content\":\"say \\\"error\\\"\"}}]}\n\n\
+                      data: {\"error\":{\"message\":\"boom\",\"type\":\"server_error\"}}\n\n";
+        let e = events(&run(&mut Relay::new(), stream.as_bytes(), 5));
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert_eq!(e[0]["choices"][0]["delta"]["content"], "say \"error\"");
+        assert_eq!(e[1]["error"]["message"], "boom");
     }
 
     #[test]
