@@ -17,6 +17,7 @@ mod config;
 mod cron;
 mod input_stream;
 mod log;
+mod openapi;
 mod routes;
 mod store;
 

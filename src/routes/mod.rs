@@ -66,6 +66,13 @@ async fn route(req: &mut Request, path: &str, ctx: &Ctx<'_>) -> Result<Response,
             Err(not_allowed("GET"))
         };
     }
+    if segments == ["v1", "openapi.json"] {
+        return if method == Method::Get {
+            Ok(crate::openapi::document())
+        } else {
+            Err(not_allowed("GET"))
+        };
+    }
     if segments.first() != Some(&"v1") {
         return Err(ApiError::not_found(format!("no route {path}")));
     }

@@ -5,7 +5,7 @@
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { startWorker } from "./support/worker.mjs";
-import { contentOf, dispatch, eventually, readEvents, sseEvents, user } from "./support/compat.mjs";
+import { checkedText, contentOf, dispatch, eventually, readEvents, sseEvents, user } from "./support/compat.mjs";
 
 let w;
 before(async () => {
@@ -23,7 +23,7 @@ const upstreamStream = () => w.fake.requests.at(-1)?.stream;
 async function chunksOf(response) {
   assert.equal(response.status, 200);
   assert.equal(response.headers.get("content-type"), "text/event-stream; charset=utf-8");
-  const events = sseEvents(await response.text());
+  const events = sseEvents(await checkedText(response));
   assert.equal(events.at(-1), "[DONE]", JSON.stringify(events.at(-1)));
   const chunks = events.slice(0, -1);
   for (const c of chunks) {
@@ -97,10 +97,10 @@ test("upstream errors before the stream starts are HTTP errors in OpenAI's shape
   const limited = await stream({ model: "anthropic/claude-sonnet-4-5", messages: user("[[status:429]]") });
   assert.equal(limited.status, 429);
   assert.match(limited.headers.get("content-type"), /application\/json/);
-  assert.equal((await limited.json()).error.code, "rate_limit_exceeded");
+  assert.equal(JSON.parse(await checkedText(limited)).error.code, "rate_limit_exceeded");
   const refused = await stream({ model: "ollama/llama3.2", messages: user("x"), n: 3 });
   assert.equal(refused.status, 400);
-  assert.equal((await refused.json()).error.param, "n");
+  assert.equal(JSON.parse(await checkedText(refused)).error.param, "n");
 });
 
 test("a stream that breaks ends with OpenAI's error event, never [DONE]", async () => {
@@ -114,7 +114,7 @@ test("a stream that breaks ends with OpenAI's error event, never [DONE]", async 
   ]) {
     const response = await stream({ model, messages: user(`${marker} [[chunks:20]] x`) });
     assert.equal(response.status, 200);
-    const events = sseEvents(await response.text());
+    const events = sseEvents(await checkedText(response));
     assert.ok(!events.includes("[DONE]"), `${model} ${marker}`);
     assert.match(events.at(-1).error.message, message, `${model} ${marker}: ${JSON.stringify(events.at(-1))}`);
   }
@@ -122,7 +122,7 @@ test("a stream that breaks ends with OpenAI's error event, never [DONE]", async 
 
 test("a stall longer than the upstream timeout ends the stream with an error", async () => {
   const response = await stream({ model: "gpt-4o", messages: user("[[chunks:3]][[chunk-delay:2500]]") });
-  const events = sseEvents(await response.text());
+  const events = sseEvents(await checkedText(response));
   assert.match(events.at(-1).error.message, /upstream sent nothing for 1500 ms/);
   assert.ok(await eventually(() => upstreamStream()?.clientClosed === true), "the stalled upstream request was aborted");
 });

@@ -1,11 +1,20 @@
 // Helpers for the OpenAI-compatible routes' tests: raw calls through Miniflare (for streams,
-// whose body the `api` helper would read whole) and a Server-Sent Events reader.
+// whose body the `api` helper would read whole) and a Server-Sent Events reader. What they
+// read is checked against api/openapi.json, as the `api` helper checks every answer.
+import { checkAnswer, checkChatEvent } from "./openapi.mjs";
 
 /** POSTs `body` to `path` and returns the Response unread. */
 export function dispatch(w, path, body, { token = w.bindings.GATEWAY_TOKEN, signal } = {}) {
   const headers = { "content-type": "application/json" };
   if (token) headers.authorization = `Bearer ${token}`;
   return w.mf.dispatchFetch(`http://localhost${path}`, { method: "POST", headers, body: JSON.stringify(body), signal });
+}
+
+/** The whole body as text, once the answer is checked against the document. */
+export async function checkedText(response, path = "/v1/chat/completions") {
+  const text = await response.text();
+  checkAnswer("POST", path, { status: response.status, headers: response.headers, text });
+  return text;
 }
 
 /** Splits SSE text into `data` payloads (JSON parsed; `[DONE]` kept as the string). */
@@ -26,7 +35,10 @@ export async function* readEvents(response) {
     while ((end = buffer.indexOf("\n\n")) >= 0) {
       const event = buffer.slice(0, end + 2);
       buffer = buffer.slice(end + 2);
-      yield* sseEvents(event);
+      for (const e of sseEvents(event)) {
+        if (e !== "[DONE]") checkChatEvent(e);
+        yield e;
+      }
     }
   }
 }
