@@ -68,11 +68,9 @@ export async function streamChunks(res, chunks, { status = 200, headers = {}, de
 export function replyPieces(text, count) {
   if (count === undefined) return text.match(/[\s\S]{1,4}/gu) ?? [];
   const padded = text.length < count ? text + " ".repeat(count - text.length) : text;
-  const size = Math.ceil(padded.length / count);
-  const pieces = [];
-  for (let i = 0; i < count; i++) pieces.push(padded.slice(i * size, (i + 1) * size));
-  // Long texts: the last pieces take what is left (none may be empty but the text's end).
-  return pieces.map((p, i) => (i === count - 1 ? padded.slice(i * size) : p));
+  // Even cuts (none empty): piece i is [⌊i·L/N⌋, ⌊(i+1)·L/N⌋).
+  return Array.from({ length: count }, (_, i) =>
+    padded.slice(Math.floor((i * padded.length) / count), Math.floor(((i + 1) * padded.length) / count)));
 }
 
 /** Stream options from the markers: chunk count, pause, cut, in-stream error. */
