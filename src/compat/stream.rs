@@ -47,7 +47,9 @@ impl Drop for Report {
             Level::Info,
             "stream ended",
             json!({"outcome": self.outcome, "upstreamChunks": self.chunks, "bytes": self.bytes,
-                   "durationMs": (js_sys::Date::now() - self.started_ms).round()}),
+                   "durationMs": (js_sys::Date::now() - self.started_ms).round(),
+                   // The isolate's peak so far: a stream that buffered would raise it.
+                   "wasmMemoryBytes": crate::log::wasm_memory_bytes()}),
         );
     }
 }
