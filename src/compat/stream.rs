@@ -6,7 +6,8 @@
 //! The upstream response lives inside the body stream. When the client goes away, workerd
 //! cancels the body, the stream is dropped, and dropping [`Upstream`] aborts the upstream
 //! request. A stall longer than the upstream timeout between two pieces ends the stream with
-//! an error event rather than holding the connection forever.
+//! an error event rather than holding the connection forever. Every run of events is scrubbed
+//! of the configured secrets, as every other answer is.
 
 use super::respond;
 use super::upstream::Upstream;
@@ -148,5 +149,11 @@ async fn next_events(s: &mut State) -> Option<Vec<u8>> {
             };
         }
     }
-    Some(out)
+    // Events are whole in `out`, so a secret an upstream error quoted back is found here.
+    Some(
+        s.report
+            .log
+            .scrub(String::from_utf8_lossy(&out).into_owned())
+            .into_bytes(),
+    )
 }

@@ -120,6 +120,14 @@ test("a stream that breaks ends with OpenAI's error event, never [DONE]", async 
   }
 });
 
+test("a secret upstream quotes back in a stream never reaches the client", async () => {
+  const body = `data: {"error":{"message":"Incorrect API key provided: ${w.bindings.OPENAI_API_KEY}","type":"invalid_request_error"}}\n\n`;
+  w.fake.configure({ faults: [{ path: "/chat/completions", status: 200, body, headers: { "content-type": "text/event-stream" } }] });
+  const text = await checkedText(await stream({ model: "gpt-4o", messages: user("x") }));
+  assert.ok(!text.includes(w.bindings.OPENAI_API_KEY), text);
+  assert.match(sseEvents(text)[0].error.message, /Incorrect API key provided: \[redacted\]/);
+});
+
 test("a stall longer than the upstream timeout ends the stream with an error", async () => {
   const response = await stream({ model: "gpt-4o", messages: user("[[chunks:3]][[chunk-delay:2500]]") });
   const events = sseEvents(await checkedText(response));
