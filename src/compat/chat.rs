@@ -74,20 +74,13 @@ pub async fn completions(req: &mut Request, ctx: &Ctx<'_>) -> Result<Response, C
             &prepared.ignored,
         );
     }
-    let text = upstream.text().await.map_err(|e| {
-        CompatError::new(
-            502,
-            format!("{} answer could not be read: {e:?}", provider.provider()),
-        )
-        .with_code("upstream_unreachable")
-    })?;
-    let json = prepared.parse(&text, head).map_err(|problem| {
-        CompatError::new(
-            502,
-            format!("{} answered unusably: {problem}", provider.provider()),
-        )
-        .with_code("upstream_bad_answer")
-    })?;
+    let text = upstream
+        .text()
+        .await
+        .map_err(|e| respond::unreadable(provider.provider(), e))?;
+    let json = prepared
+        .parse(&text, head)
+        .map_err(|problem| respond::unusable(provider.provider(), problem))?;
     Ok(respond::json_text(
         200,
         json,

@@ -47,20 +47,13 @@ pub async fn create(req: &mut Request, ctx: &Ctx<'_>) -> Result<Response, Compat
     let upstream = send(&host, &prepared.request, op, opts)
         .await
         .map_err(|e| CompatError::from_upstream(&e))?;
-    let text = upstream.text().await.map_err(|e| {
-        CompatError::new(
-            502,
-            format!("{} answer could not be read: {e:?}", provider.provider()),
-        )
-        .with_code("upstream_unreachable")
-    })?;
-    let json = prepared.parse(&text).map_err(|problem| {
-        CompatError::new(
-            502,
-            format!("{} answered unusably: {problem}", provider.provider()),
-        )
-        .with_code("upstream_bad_answer")
-    })?;
+    let text = upstream
+        .text()
+        .await
+        .map_err(|e| respond::unreadable(provider.provider(), e))?;
+    let json = prepared
+        .parse(&text)
+        .map_err(|problem| respond::unusable(provider.provider(), problem))?;
     Ok(respond::json_text(
         200,
         json,

@@ -4,6 +4,8 @@
 use crate::api_error::ApiError;
 use crate::log::Log;
 use edge_llm_core::compat::CompatError;
+use edge_llm_core::error::AnswerProblem;
+use edge_llm_core::host::BodyError;
 use edge_llm_core::Provider;
 use worker::Response;
 
@@ -85,4 +87,22 @@ pub fn from_api_error(e: ApiError) -> CompatError {
         }
         _ => out,
     }
+}
+
+/// Upstream's answer broke off while it was read.
+pub fn unreadable(provider: Provider, e: BodyError) -> CompatError {
+    let detail = match e {
+        BodyError::Read(message) | BodyError::NotJson(message) => message,
+    };
+    CompatError::new(
+        502,
+        format!("{provider}'s answer could not be read: {detail}"),
+    )
+    .with_code("upstream_unreachable")
+}
+
+/// Upstream answered 2xx with something that is not its documented answer.
+pub fn unusable(provider: Provider, problem: AnswerProblem) -> CompatError {
+    CompatError::new(502, format!("{provider} answered unusably: {problem}"))
+        .with_code("upstream_bad_answer")
 }
