@@ -2,7 +2,8 @@
 # Sets up a fresh Debian machine (with rustup, Node 20 and npm) for edge-llm; safe to re-run.
 # Installs: the wasm32 Rust target, wasm-bindgen-cli and worker-build at the versions
 # Cargo.lock pins, the npm dev tools from package-lock.json (wrangler, Miniflare, Node 22 for
-# them, binaryen, esbuild, playwright-core), and — with --browser — Debian's Chromium.
+# them, binaryen, esbuild, playwright-core), schemathesis into .venv/ (PyPI), and — with
+# --browser — Debian's Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +31,18 @@ fi
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
   step "npm dev tools (package-lock.json)"
   npm ci --no-audit --no-fund
+fi
+
+# schemathesis (PyPI) drives the Worker from api/openapi.json; a local venv, git-ignored.
+st_version=$(sed -n 's/^schemathesis==//p' tests/schemathesis/requirements.txt)
+if [[ "$(.venv/bin/schemathesis --version 2>/dev/null)" != *"$st_version"* ]]; then
+  step "schemathesis $st_version into .venv/ (tests/schemathesis/requirements.txt)"
+  if ! python3 -c "import ensurepip" 2>/dev/null; then # Debian splits venv support out
+    sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q python3-venv
+  fi
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r tests/schemathesis/requirements.txt
 fi
 
 if [[ "${1:-}" == "--browser" ]] && ! command -v chromium >/dev/null; then

@@ -42,3 +42,8 @@ step "Worker end to end in workerd (Miniflare, Node $("$NODE22" --version)): eve
 step "demo page in headless Chromium against wrangler dev and the fake provider (screenshots: tests/artifacts/browser/)"
 # Starts its own wrangler dev (fresh ports and KV) and fake provider; needs www/pkg/ from build-pkg.
 node --test --test-reporter=spec tests/browser/
+
+step "schemathesis against wrangler dev and the fake provider, driven by api/openapi.json (~1 min)"
+# Every operation, examples/coverage/fuzzing/stateful phases; fails on any 5xx or any answer
+# the document does not describe; prints how many requests it sent. Reports: tests/artifacts/schemathesis/.
+"$NODE22" tests/schemathesis/run.mjs --max-examples 100

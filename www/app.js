@@ -3,9 +3,10 @@
 
 import init, { countTokens, encodingForModel } from "./pkg/web.js";
 import { gatewayToken } from "./api.js";
-import { fillModelControls } from "./models.js";
+import { fillModelControls, fillStreamModels } from "./models.js";
 import { setupTokens } from "./tokens.js";
 import { setupChat } from "./chat.js";
+import { setupStreamChat } from "./stream-chat.js";
 import { setupBatch } from "./batch.js";
 import { setupHealth } from "./health.js";
 
@@ -34,8 +35,10 @@ const needToken = () => {
 };
 
 fillModelControls();
+fillStreamModels();
 setupTokens(ready);
 setupChat({ onNeedToken: needToken });
+setupStreamChat({ onNeedToken: needToken });
 setupBatch({ onNeedToken: needToken });
 const health = setupHealth({
   onNeedToken: needToken,

@@ -38,6 +38,12 @@ export function fillModelControls(doc = document) {
   }
 }
 
+/** The compatible route's model names: `provider/model` (a bare name is the Worker's provider). */
+export function fillStreamModels(doc = document) {
+  const list = doc.getElementById("stream-models");
+  for (const m of MODELS) list.append(new Option(m.providerLabel, m.provider === "openai" ? m.id : `${m.provider}/${m.id}`));
+}
+
 /** `{provider?, model?}` for a request body, leaving out what is empty. */
 export function target(providerSelect, modelInput) {
   const out = {};

@@ -11,6 +11,7 @@
 pub mod anthropic;
 pub mod batch;
 pub mod client;
+pub mod compat;
 pub mod error;
 pub mod health;
 pub mod host;
@@ -22,6 +23,7 @@ pub mod ollama;
 pub mod openai;
 pub mod provider;
 pub mod retry;
+pub mod sse;
 pub mod time;
 
 pub use edge_llm_tokens as tokens;

@@ -76,8 +76,19 @@ async fn route(req: &mut Request, path: &str, ctx: &Ctx<'_>) -> Result<Response,
             Err(not_allowed("GET"))
         };
     }
+    if segments == ["v1", "openapi.json"] {
+        return if method == Method::Get {
+            Ok(crate::openapi::document())
+        } else {
+            Err(not_allowed("GET"))
+        };
+    }
     if segments.first() != Some(&"v1") {
         return Err(ApiError::not_found(format!("no route {path}")));
+    }
+    // The OpenAI-compatible routes answer (auth and errors included) in OpenAI's shape.
+    if let Some(response) = crate::compat::route(req, &segments, ctx).await {
+        return Ok(response);
     }
     let header = req.headers().get("authorization").ok().flatten();
     auth::check(header.as_deref(), ctx.config.gateway_token.as_deref())?;

@@ -420,7 +420,7 @@ test("accessible and phone-sized: names, keyboard, contrast (light and dark), no
   // Structure: language, one h1, a heading per panel, landmarks.
   assert.equal(await page.getAttribute("html", "lang"), "en");
   assert.equal(await page.locator("h1").count(), 1);
-  assert.deepEqual(await page.locator("h2").allTextContents(), ["Gateway token", "Health", "Tokens", "Chat", "Batch"]);
+  assert.deepEqual(await page.locator("h2").allTextContents(), ["Gateway token", "Health", "Tokens", "Chat", "Streaming chat", "Batch"]);
   assert.equal(await page.getByRole("main").count(), 1);
 
   // Every control has an accessible name (from Chromium's own accessibility tree).

@@ -3,6 +3,8 @@
 pub mod batch_results;
 pub mod batches;
 pub mod messages;
+pub mod messages_compat;
+pub mod messages_stream;
 pub mod models;
 
 use crate::http::{join_url, ApiKey, HttpRequest};

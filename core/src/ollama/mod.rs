@@ -1,6 +1,8 @@
 //! Ollama's wire format: `/api/chat`, `/api/embed`, `/api/tags`.
 
 pub mod chat;
+pub mod chat_compat;
+pub mod chat_stream;
 pub mod embed;
 pub mod tags;
 

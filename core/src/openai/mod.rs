@@ -5,6 +5,7 @@ pub mod batch_input;
 pub mod batch_output;
 pub mod batches;
 pub mod chat;
+pub mod chat_stream;
 pub mod embeddings;
 pub mod files;
 pub mod models;

@@ -54,9 +54,13 @@ export function testConfig(toml) {
   return text;
 }
 
-/** Starts the fake provider and `wrangler dev`; resolves once `/v1/health/live` answers. */
-export async function startServer({ startTimeoutMs = 120_000 } = {}) {
-  if (!existsSync(join(root, "www", "pkg", "edge_llm_bg.wasm"))) {
+/**
+ * Starts the fake provider and `wrangler dev`; resolves once `/v1/health/live` answers.
+ * `vars` are added to the Worker's (a function gets the fake provider); `page: false` skips
+ * the check for the demo page's package (a run that only calls the API, like schemathesis).
+ */
+export async function startServer({ startTimeoutMs = 120_000, vars: extraVars = {}, page = true } = {}) {
+  if (page && !existsSync(join(root, "www", "pkg", "edge_llm_bg.wasm"))) {
     throw new Error("www/pkg/ is missing: run `node scripts/build-pkg.mjs` first");
   }
   if (!existsSync(join(root, "build", "index.js"))) {
@@ -82,6 +86,7 @@ export async function startServer({ startTimeoutMs = 120_000 } = {}) {
     // Every cron run polls every open batch: the test decides when the batch moves.
     BATCH_POLL_INTERVAL_MS: "1",
     BATCH_MAX_POLL_INTERVAL_MS: "1",
+    ...(typeof extraVars === "function" ? extraVars(fake) : extraVars),
   };
   const args = [
     join(root, "node_modules", "wrangler", "bin", "wrangler.js"), "dev", "--config", config,

@@ -51,6 +51,20 @@ export function validateMessages(body, scenario, at = "") {
   if (body.system !== undefined && typeof body.system !== "string" && !Array.isArray(body.system)) {
     return invalid(`${at}system: Input should be a valid string`);
   }
+  if (body.tools !== undefined) {
+    if (!Array.isArray(body.tools)) return invalid(`${at}tools: Input should be a valid list`);
+    for (const [i, t] of body.tools.entries()) {
+      if (typeof t?.name !== "string") return invalid(`${at}tools.${i}.name: Field required`);
+      if (typeof t.input_schema !== "object" || t.input_schema === null) return invalid(`${at}tools.${i}.input_schema: Field required`);
+    }
+  }
+  const choice = body.tool_choice;
+  if (choice !== undefined) {
+    if (!["auto", "any", "tool", "none"].includes(choice?.type)) return invalid(`${at}tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'`);
+    if (choice.type === "tool" && !(body.tools ?? []).some((t) => t.name === choice.name)) {
+      return invalid(`${at}tool_choice: tool '${choice.name}' not found in tools`);
+    }
+  }
   if (scenario.rejectUnknownModels && !scenario.anthropicModels.includes(body.model)) {
     return anthropicError(404, "not_found_error", `model: ${body.model}`);
   }
@@ -64,10 +78,29 @@ export function messagesReply(body, scenario) {
   return { ...reply, text };
 }
 
+/** The tool a request makes the model use: forced by `tool_choice` (any / tool), or `[[tool]]`. */
+function calledTool(body, markers) {
+  const tools = Array.isArray(body.tools) ? body.tools : [];
+  const choice = body.tool_choice?.type;
+  if (tools.length === 0 || choice === "none" || markers.refuse) return undefined;
+  if (choice === "tool") return body.tool_choice.name;
+  return choice === "any" || markers.tool ? tools[0].name : undefined;
+}
+
 function messageObject(body, { text, markers, truncated }, ids) {
   const shown = markers.refuse ? REFUSAL_TEXT : text;
   const system = typeof body.system === "string" ? body.system : textOf(body.system);
   const input = body.messages.reduce((n, m) => n + 3 + estimateTokens(textOf(m.content)), system ? estimateTokens(system) : 0);
+  const tool = calledTool(body, markers);
+  if (tool) {
+    const toolInput = { echo: lastUserText(body.messages) };
+    return {
+      id: ids.id("msg_"), type: "message", role: "assistant", model: body.model,
+      content: [{ type: "tool_use", id: ids.id("toolu_"), name: tool, input: toolInput }],
+      stop_reason: "tool_use", stop_sequence: null,
+      usage: { input_tokens: input, output_tokens: estimateTokens(JSON.stringify(toolInput)) },
+    };
+  }
   return {
     id: ids.id("msg_"),
     type: "message",

@@ -4,6 +4,8 @@
 import { jsonObject, route } from "./http.mjs";
 import { anthropicError, anthropicStatusError, messagesCall } from "./anthropic-wire.mjs";
 import { batchRoutes } from "./anthropic-batches.mjs";
+import { anthropicMessageStream } from "./anthropic-stream.mjs";
+import { lastUserText, parseMarkers } from "./util.mjs";
 
 const VERSIONS = ["2023-06-01", "2023-01-01"];
 
@@ -28,7 +30,9 @@ function authenticate(ctx) {
 function messages(ctx) {
   const body = jsonObject(ctx);
   if (!body) return anthropicError(400, "invalid_request_error", "There was an error parsing the body of your request: it is not valid JSON.");
-  return messagesCall(body, ctx.scenario, { id: (prefix) => ctx.state.newId(prefix, 24) });
+  const result = messagesCall(body, ctx.scenario, { id: (prefix) => ctx.state.newId(prefix, 24) });
+  if (body.stream !== true || result.status !== 200) return result;
+  return anthropicMessageStream(result.body, parseMarkers(lastUserText(body.messages)));
 }
 
 const DISPLAY_NAMES = {

@@ -3,9 +3,11 @@
 // result object and `sendResult` writes it:
 //   { status, body?, headers?, contentType? }        body: object → JSON, string/Buffer as is
 //   { status, lines, headers?, contentType? }        lines: iterable of strings → streamed JSONL
+//   { status, chunks, headers?, contentType?, delayMs?, cutAfter? }   chunks: strings, one write each
 
 import { STATUS_CODES } from "node:http";
 import { streamLines } from "./jsonl-stream.mjs";
+import { streamChunks } from "./chunk-stream.mjs";
 
 /** Upper bound for a request body; OpenAI batch input files may be 200 MB. */
 export const MAX_BODY_BYTES = 512 * 1024 * 1024;
@@ -78,10 +80,18 @@ export function preflight(req, res) {
 
 /**
  * Writes a route's result. `dropAfterBytes` (from a fault) cuts the connection once that
- * many body bytes are out — a download that dies half way.
+ * many body bytes are out — a download that dies half way. A streamed result notes what
+ * happened on `record` (see chunk-stream.mjs); `signal` stops it when the server closes.
  */
-export async function sendResult(res, result, { dropAfterBytes } = {}) {
+export async function sendResult(res, result, { dropAfterBytes, record, signal } = {}) {
   const headers = { ...CORS, ...(result.headers ?? {}) };
+  if (result.chunks) {
+    headers["content-type"] = result.contentType ?? "text/event-stream; charset=utf-8";
+    headers["cache-control"] = "no-cache";
+    const { delayMs, cutAfter } = result;
+    await streamChunks(res, result.chunks, { status: result.status ?? 200, headers, delayMs, cutAfter, record, signal });
+    return;
+  }
   if (result.lines) {
     headers["content-type"] = result.contentType ?? "application/jsonl";
     await streamLines(res, result.lines, { status: result.status ?? 200, headers, dropAfterBytes });

@@ -218,7 +218,7 @@ export async function startFakeProvider(options = {}) {
       return;
     }
     debugLog(req.method, url.pathname, result.status, started);
-    await sendResult(res, result, { dropAfterBytes: fault?.dropAfterBytes });
+    await sendResult(res, result, { dropAfterBytes: fault?.dropAfterBytes, record, signal: closing.signal });
   }
 
   const server = http.createServer((req, res) => {

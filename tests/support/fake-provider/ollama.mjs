@@ -5,6 +5,7 @@
 
 import { jsonObject, route } from "./http.mjs";
 import { embeddingVector, estimateTokens, hash32, lastUserText, mergeMarkers, modelReply, derivedId, HEX, REFUSAL_TEXT, textOf } from "./util.mjs";
+import { replyPieces, streamPlan } from "./chunk-stream.mjs";
 
 const ollamaError = (status, message) => ({ status, body: { error: message } });
 const withTag = (name) => (name.includes(":") ? name : `${name}:latest`);
@@ -43,12 +44,17 @@ function chat(ctx) {
   });
   if (markers.status !== undefined && markers.status !== 200) return ollamaError(markers.status, `fake error for marker [[status:${markers.status}]]`);
   const content = markers.refuse ? REFUSAL_TEXT : text;
+  // A request with tools calls the first one when the user asks with [[tool]] (Ollama has
+  // no tool_choice); the call comes whole, arguments as an object.
+  const tool = Array.isArray(body.tools) && markers.tool ? body.tools[0]?.function?.name : undefined;
+  const tool_calls = tool ? [{ function: { name: tool, arguments: { echo: lastUserText(messages) } } }] : undefined;
   const prompt_eval_count = messages.reduce((n, m) => n + estimateTokens(textOf(m.content)), 0);
-  const eval_count = estimateTokens(content);
+  const eval_count = estimateTokens(tool ? JSON.stringify(tool_calls) : content);
+  const message = tool ? { role: "assistant", content: "", tool_calls } : { role: "assistant", content };
   const final = {
     model: body.model,
     created_at,
-    message: { role: "assistant", content },
+    message,
     done_reason: truncated ? "length" : "stop",
     done: true,
     ...durations(eval_count),
@@ -56,11 +62,17 @@ function chat(ctx) {
     eval_count,
   };
   if (body.stream === false) return { status: 200, body: final };
-  // Streaming: the content in a few pieces, then the final record with an empty message.
-  const pieces = content.match(/[\s\S]{1,32}/g) ?? [];
-  const lines = pieces.map((piece) => JSON.stringify({ model: body.model, created_at, message: { role: "assistant", content: piece }, done: false }));
-  lines.push(JSON.stringify({ ...final, message: { role: "assistant", content: "" } }));
-  return { status: 200, lines, contentType: "application/x-ndjson" };
+  // Streaming: one NDJSON line per piece (each its own write), then the final record with an
+  // empty message.
+  const line = (m) => `${JSON.stringify({ model: body.model, created_at, message: m, done: false })}\n`;
+  const chunks = tool ? [line(message)] : (markers.chunks ? replyPieces(content, markers.chunks) : content.match(/[\s\S]{1,32}/g) ?? [])
+    .map((piece) => line({ role: "assistant", content: piece }));
+  chunks.push(`${JSON.stringify({ ...final, message: { role: "assistant", content: "" } })}\n`);
+  if (markers.streamError) {
+    const at = Math.ceil(chunks.length / 2);
+    chunks.splice(at, chunks.length - at, `${JSON.stringify({ error: "an error was encountered while running the model: unexpected EOF" })}\n`);
+  }
+  return { status: 200, chunks, contentType: "application/x-ndjson", ...streamPlan(markers, chunks.length) };
 }
 
 const EMBED_DIMS = { "nomic-embed-text": 768 };

@@ -86,6 +86,11 @@ function validateChat(body, scenario) {
     }
     if (m.role !== "assistant" && m.content === undefined) return missing(`messages[${i}].content`);
   }
+  if (body.stream_options !== undefined && body.stream_options !== null && body.stream !== true) {
+    return openaiError(400, "The 'stream_options' parameter is only allowed when 'stream' is enabled.", {
+      param: "stream_options", code: "invalid_value",
+    });
+  }
   if (body.max_tokens !== undefined && isReasoningModel(body.model)) {
     return openaiError(400, "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", {
       param: "max_tokens", code: "unsupported_parameter",
@@ -114,9 +119,23 @@ const chatReply = (body, scenario) => modelReply({
   maxTokens: body.max_completion_tokens ?? body.max_tokens,
 });
 
+/** The function a request makes the model call: forced by `tool_choice`, or `[[tool]]`. */
+function calledFunction(body, markers) {
+  const names = Array.isArray(body.tools) ? body.tools.map((t) => t?.function?.name).filter((n) => typeof n === "string") : [];
+  if (names.length === 0 || body.tool_choice === "none") return undefined;
+  const named = body.tool_choice?.function?.name;
+  if (typeof named === "string") return named;
+  return body.tool_choice === "required" || markers.tool ? names[0] : undefined;
+}
+
 function chatRespond(body, scenario, ids) {
   const { text, markers, truncated } = chatReply(body, scenario);
   const usage = chatUsage(body, markers.refuse ? REFUSAL_TEXT : text);
+  const called = markers.refuse ? undefined : calledFunction(body, markers);
+  const message = called
+    ? { role: "assistant", content: null, refusal: null, annotations: [],
+        tool_calls: [{ id: ids.id("call_"), type: "function", function: { name: called, arguments: JSON.stringify({ echo: lastUserText(body.messages) }) } }] }
+    : { role: "assistant", content: markers.refuse ? null : text, refusal: markers.refuse ? REFUSAL_TEXT : null, annotations: [] };
   return {
     id: ids.id("chatcmpl-"),
     object: "chat.completion",
@@ -124,9 +143,9 @@ function chatRespond(body, scenario, ids) {
     model: body.model,
     choices: [{
       index: 0,
-      message: { role: "assistant", content: markers.refuse ? null : text, refusal: markers.refuse ? REFUSAL_TEXT : null, annotations: [] },
+      message,
       logprobs: null,
-      finish_reason: truncated ? "length" : "stop",
+      finish_reason: called ? "tool_calls" : truncated ? "length" : "stop",
     }],
     usage: {
       prompt_tokens: usage.prompt,

@@ -5,6 +5,8 @@
 import { jsonObject, route } from "./http.mjs";
 import { HEX, nowSeconds } from "./util.mjs";
 import { maskKey, NOT_JSON_MESSAGE, openaiCall, openaiError, openaiStatusError } from "./openai-wire.mjs";
+import { openaiChatStream } from "./openai-stream.mjs";
+import { lastUserText, parseMarkers } from "./util.mjs";
 import { fileRoutes } from "./openai-files.mjs";
 import { batchRoutes } from "./openai-batches.mjs";
 
@@ -30,7 +32,9 @@ const syncIds = (ctx) => ({ id: (prefix) => ctx.state.newId(prefix, 29), created
 function chat(ctx) {
   const body = jsonObject(ctx);
   if (!body) return openaiError(400, NOT_JSON_MESSAGE);
-  return openaiCall("/v1/chat/completions", body, ctx.scenario, syncIds(ctx));
+  const result = openaiCall("/v1/chat/completions", body, ctx.scenario, syncIds(ctx));
+  if (body.stream !== true || result.status !== 200) return result;
+  return openaiChatStream(result.body, body, parseMarkers(lastUserText(body.messages)));
 }
 
 function embeddings(ctx) {

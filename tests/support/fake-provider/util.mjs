@@ -74,17 +74,27 @@ export function estimateTokens(text) {
 /**
  * Markers a test writes into the last user message (or an embedding input) to make that one
  * request misbehave: `[[status:400]]`, `[[invalid-json]]`, `[[error-file]]`, `[[truncate]]`,
- * `[[refuse]]`.
+ * `[[refuse]]`; for streams `[[chunks:N]]`, `[[chunk-delay:MS]]`, `[[cut-stream]]`,
+ * `[[stream-error]]`; `[[tool]]` makes a request with tools call one.
  */
 export function parseMarkers(text) {
   const s = typeof text === "string" ? text : "";
   const status = /\[\[status:(\d{3})\]\]/.exec(s);
+  const chunks = /\[\[chunks:(\d{1,6})\]\]/.exec(s);
+  const delay = /\[\[chunk-delay:(\d{1,5})\]\]/.exec(s);
   return {
     status: status ? Number(status[1]) : undefined,
     invalidJson: s.includes("[[invalid-json]]"),
     errorFile: s.includes("[[error-file]]"),
     truncate: s.includes("[[truncate]]"),
     refuse: s.includes("[[refuse]]"),
+    // Streaming only: exactly N content chunks, a pause between chunks, a connection cut
+    // half way, an error event half way, and a tool call (when the request has tools).
+    chunks: chunks && Number(chunks[1]) > 0 ? Number(chunks[1]) : undefined,
+    chunkDelayMs: delay ? Number(delay[1]) : undefined,
+    cutStream: s.includes("[[cut-stream]]"),
+    streamError: s.includes("[[stream-error]]"),
+    tool: s.includes("[[tool]]"),
   };
 }
 
@@ -97,6 +107,11 @@ export function mergeMarkers(texts) {
     errorFile: all.some((m) => m.errorFile),
     truncate: all.some((m) => m.truncate),
     refuse: all.some((m) => m.refuse),
+    chunks: undefined,
+    chunkDelayMs: undefined,
+    cutStream: false,
+    streamError: false,
+    tool: false,
   };
 }
 

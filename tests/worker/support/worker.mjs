@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { startFakeProvider } from "../../support/fake-provider/index.mjs";
+import { checkAnswer } from "./openapi.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 export const GATEWAY_TOKEN = "gw-test-token-0123456789abcdefghijkl";
@@ -149,6 +150,7 @@ export async function startWorker({ vars = {}, fakeOptions = {}, persist } = {})
     try { json = JSON.parse(text); } catch { json = undefined; }
     const answer = { status: res.status, headers: res.headers, text, json };
     responses.push({ method, path, status: res.status, headers: [...res.headers], text });
+    checkAnswer(method, path, answer); // every answer must be one api/openapi.json describes
     return answer;
   };
   /** One cron run, as the trigger fires it, at `scheduledTime` (ms since the epoch). */
