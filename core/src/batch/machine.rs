@@ -30,6 +30,7 @@ use super::results::Outcome;
 use super::schedule::PollSchedule;
 use super::status::{BatchSnapshot, BatchStatus, RequestCounts, ResultFiles};
 pub use super::steps::{Action, PollNote, PollReport, PollResult};
+use super::wake::Grid;
 use crate::error::{BatchFailure, Error, Provider};
 use crate::openai::batches::BatchEndpoint;
 use serde::{Deserialize, Serialize};
@@ -277,13 +278,35 @@ impl BatchJob {
     }
 
     /// The Worker's: when a batch still open upstream is cancelled there.
-    fn past_window_ms(&self) -> f64 {
+    pub(super) fn past_window_ms(&self) -> f64 {
         self.started_ms + self.schedule.timeout_ms + PAST_WINDOW_MS
     }
 
     /// Milliseconds since polling started, for logs.
     pub fn elapsed_ms(&self, now: f64) -> f64 {
         now - self.started_ms
+    }
+
+    pub fn rules(&self) -> Policy {
+        self.rules
+    }
+
+    pub fn schedule(&self) -> PollSchedule {
+        self.schedule
+    }
+
+    /// When the job was made (the Worker: when the create began).
+    pub(super) fn opened_ms(&self) -> f64 {
+        self.opened_ms
+    }
+
+    /// The poll grid from the last recorded poll.
+    pub(super) fn grid(&self) -> Grid {
+        Grid {
+            anchor_ms: self.anchor_ms,
+            polls: self.polls,
+            schedule: self.schedule,
+        }
     }
 
     /// When the next poll is due on the schedule: the reference's wait after the last poll.
@@ -362,18 +385,13 @@ impl BatchJob {
     /// For drivers that run now and then rather than sleeping (the cron): the step that fell
     /// due in `(since, now]`, if any. A poll is due when a point of the schedule's grid (or a
     /// retry time) passed since the previous run — polls that changed nothing were not
-    /// stored, so the grid, not the stored count, says whether this run polls.
+    /// stored, so the grid, not the stored count, says whether this run polls. Defined by
+    /// [`BatchJob::wake`], which a driver may store to decide without the job.
     pub fn due(&self, since: f64, now: f64) -> Option<Action<'_>> {
+        if !self.wake().is_due(since, now) {
+            return None;
+        }
         match self.next_action(now) {
-            Action::Poll { .. } if self.trouble.is_none() => {
-                let slots = |t: f64| self.schedule.slots_until(self.anchor_ms, self.polls, t);
-                let fell_due = match (slots(since.max(self.anchor_ms)), slots(now)) {
-                    (_, None) => true,
-                    (Some(before), Some(after)) => after > before,
-                    (None, Some(_)) => false,
-                };
-                fell_due.then(|| self.next_action(now))
-            }
             // A young create is the create route's own business.
             Action::Upload
             | Action::Create { .. }

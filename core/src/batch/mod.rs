@@ -10,6 +10,7 @@ pub mod results;
 pub mod schedule;
 pub mod status;
 mod steps;
+pub mod wake;
 
 pub use durable::Trouble;
 pub use machine::{Action, BatchJob, BatchKind, Policy, PollNote, PollReport, PollResult, Stage};
@@ -17,3 +18,4 @@ pub use reconcile::{BatchList, ListedBatch, LostCreate, Reconciled};
 pub use results::{ItemKind, ItemLine, ItemResult, LineProblem, LineSplitter, Outcome, ResultSet};
 pub use schedule::PollSchedule;
 pub use status::{BatchSnapshot, BatchStatus, RequestCounts, ResultFiles};
+pub use wake::{Grid, Wake};
