@@ -5,7 +5,7 @@
 //! | `batch:{id}` | the [`BatchRecord`]: metadata and the batch machine's state |
 //! | `batch:{id}:ids:{page}` | the request ids of one page of input, in input order |
 //! | `batch:{id}:results:{attempt}:{page}:{n}` | fragment *n* of a page of results |
-//! | `open:{createdAt}:{id}` | present while the batch is open; cron lists these, oldest first |
+//! | `open:{createdAt}:{id}` | present while the batch is open, with when it next needs a step; cron lists these |
 //! | `claim:{provider}:{upstreamId}` | the gateway id whose create made that upstream batch |
 //!
 //! Every key of a batch expires at the same moment ([`keys::expires_at`]). Values are
@@ -15,14 +15,15 @@
 //! attempt only after all of its fragments are written (see the README's architecture).
 
 pub mod keys;
+mod open_index;
 mod record;
 
-pub use record::{iso, BatchRecord, StoredResults, Unreadable, FORMAT};
+pub use open_index::{OpenEntry, OpenMeta, StepKind, CLOSE_AFTER_MS};
+pub use record::{iso, BatchRecord, StepFailure, StoredResults, Unreadable, FORMAT};
 
 use crate::api_error::ApiError;
 use edge_llm_core::batch::pages::Fragment;
 use edge_llm_core::Provider;
-use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use worker::kv::KvStore;
 use worker::Env;
@@ -43,22 +44,6 @@ fn kv_error(what: &str, e: impl std::fmt::Display) -> ApiError {
         "storage_unavailable",
         format!("Workers KV {what} failed: {e}"),
     )
-}
-
-/// An entry of the open index.
-#[derive(Clone, Debug)]
-pub struct OpenEntry {
-    pub key: String,
-    pub id: String,
-    pub created_at: f64,
-    /// When KV will drop the entry (seconds since the epoch), if it expires.
-    pub expiration: Option<u64>,
-}
-
-/// The open-index entry's metadata: what a run can know without reading the record.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct OpenMeta {
-    pub provider: Provider,
 }
 
 /// What a record read found.
@@ -210,33 +195,8 @@ impl Store {
             .map_err(|_| ApiError::internal(format!("stored results of batch {id} are not UTF-8")))
     }
 
-    /// Marks the batch open (for the cron runs); the entry expires with the batch.
-    pub async fn mark_open(&self, record: &BatchRecord, now: f64) -> Result<(), ApiError> {
-        let key = keys::open(record.created_at, &record.id);
-        let Some(expiration) = keys::writable_until(record.created_at, now) else {
-            return Err(ApiError::internal(format!("{key} is past its retention")));
-        };
-        self.kv
-            .put(&key, "")
-            .map_err(|e| kv_error("write", e))?
-            .metadata(OpenMeta {
-                provider: record.provider,
-            })
-            .map_err(|e| kv_error("write", e))?
-            .expiration(expiration)
-            .execute()
-            .await
-            .map_err(|e| kv_error("write", e))
-    }
-
     pub async fn delete(&self, key: &str) -> Result<(), ApiError> {
         self.kv.delete(key).await.map_err(|e| kv_error("delete", e))
-    }
-
-    /// Removes the batch from the open index.
-    pub async fn mark_closed(&self, record: &BatchRecord) -> Result<(), ApiError> {
-        self.delete(&keys::open(record.created_at, &record.id))
-            .await
     }
 
     /// Records that upstream batch `upstream_id` is gateway batch `id`'s.
@@ -282,34 +242,5 @@ impl Store {
             }
         }
         Ok(out)
-    }
-
-    /// The open index, oldest first: every page of it, up to `max` entries. Keys that are
-    /// not well-formed entries are returned by name in the second list, to be dropped.
-    pub async fn list_open(&self, max: usize) -> Result<(Vec<OpenEntry>, Vec<String>), ApiError> {
-        let (mut entries, mut strays) = (vec![], vec![]);
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut list = self.kv.list().prefix(keys::OPEN_PREFIX.into()).limit(1000);
-            if let Some(c) = cursor.take() {
-                list = list.cursor(c);
-            }
-            let page = list.execute().await.map_err(|e| kv_error("list", e))?;
-            for key in page.keys {
-                match keys::parse_open(&key.name) {
-                    Some((created_at, id)) => entries.push(OpenEntry {
-                        key: key.name,
-                        id,
-                        created_at,
-                        expiration: key.expiration,
-                    }),
-                    None => strays.push(key.name),
-                }
-            }
-            cursor = page.cursor.filter(|c| !page.list_complete && !c.is_empty());
-            if cursor.is_none() || entries.len() >= max {
-                return Ok((entries, strays));
-            }
-        }
     }
 }

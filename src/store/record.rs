@@ -37,6 +37,46 @@ pub struct BatchRecord {
     /// client's ids.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub positional_names: bool,
+    /// The Worker's own steps for this batch failing (KV, a removed key, a bug), while it
+    /// lasts: shown as `lastError` like upstream trouble. Cleared by the next step that works.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_failure: Option<StepFailure>,
+}
+
+/// A step of the Worker's that failed and is tried again (by the queue's retries, then —
+/// once the message is set aside in the dead-letter queue — when the batch is next due).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepFailure {
+    /// Which step (a `StepKind`'s name).
+    pub step: String,
+    pub message: String,
+    pub since_ms: f64,
+    pub attempts: u32,
+    pub retry_at_ms: f64,
+    /// The queue gave up on the message (it went to the dead-letter queue).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub set_aside: bool,
+}
+
+impl StepFailure {
+    /// The streak after one more failure of `step` at `now`.
+    pub fn after(
+        previous: Option<&StepFailure>,
+        step: &str,
+        message: String,
+        now: f64,
+        retry_at_ms: f64,
+    ) -> StepFailure {
+        StepFailure {
+            step: step.to_string(),
+            message,
+            since_ms: previous.map_or(now, |p| p.since_ms),
+            attempts: previous.map_or(0, |p| p.attempts).saturating_add(1),
+            retry_at_ms,
+            set_aside: false,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -134,7 +174,19 @@ impl BatchRecord {
         if let Some(error) = self.error() {
             v["error"] = error.into();
         }
-        if let Some(t) = self.job.trouble() {
+        if let Some(f) = &self.step_failure {
+            let aside = if f.set_aside {
+                "; set aside after the queue's retries, tried again when the batch is next due"
+            } else {
+                ""
+            };
+            v["lastError"] = json!({
+                "message": format!("the gateway's {} step failed: {}{aside}", f.step, f.message),
+                "since": iso(f.since_ms),
+                "attempts": f.attempts.max(1),
+                "retryAt": iso(f.retry_at_ms),
+            });
+        } else if let Some(t) = self.job.trouble() {
             v["lastError"] = json!({
                 "message": t.message,
                 "since": iso(t.since_ms),

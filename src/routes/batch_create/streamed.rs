@@ -19,8 +19,7 @@ use crate::api_error::ApiError;
 use crate::input_stream::{BodyFeed, Choice, IdPages, InputSource, Outcome};
 use crate::log::WorkerHost;
 use crate::routes::Ctx;
-use crate::store::{keys, BatchRecord, Store, FORMAT};
-use edge_llm_core::batch::durable::RECONCILE_AFTER_MS;
+use crate::store::{keys, BatchRecord, OpenMeta, Store, FORMAT};
 use edge_llm_core::batch::{BatchJob, Policy};
 use edge_llm_core::client::batch::BatchDriver;
 use edge_llm_core::client::{check_status, read_json};
@@ -58,10 +57,14 @@ pub async fn create(
         results: None,
         // Anthropic keeps no metadata: its requests are named after the batch instead.
         positional_names: api.provider() == Provider::Anthropic,
+        step_failure: None,
     };
     let host = WorkerHost::new(host.log.with("batchId", record.id.clone()));
     store.put(&record, now).await?;
-    if let Err(e) = store.mark_open(&record, now).await {
+    if let Err(e) = store
+        .mark_open(&record, &OpenMeta::of(&record, None), now)
+        .await
+    {
         forget(&store, &record, 0).await;
         return Err(e);
     }
@@ -261,15 +264,12 @@ async fn settle(store: &Store, record: &BatchRecord, ctx: &Ctx<'_>) {
     let writes = async move {
         let now = js_sys::Date::now();
         let upstream_id = record.job.batch_id().unwrap_or_default().to_string();
-        // A create slower than the cron's patience may have had its intent settled as never
-        // made (and, an hour on, closed): this record reopens it.
-        let late = now - record.created_at >= RECONCILE_AFTER_MS;
         // The claim lets a later lookup match this batch exactly; the record is what counts.
         let claimed = store.put_claim(&record, &upstream_id, now).await;
-        let mut result = store.put(&record, now).await;
-        if result.is_ok() && late {
-            result = store.mark_open(&record, now).await;
-        }
+        // The index entry now wakes the batch on the poll schedule (the intent's woke it only
+        // for the lost-create lookup); it also reopens a batch whose intent a create slower
+        // than the cron's patience saw settled as never made, and closed.
+        let result = store.save(&record, None, now).await;
         if let Err(e) = claimed {
             log.write(
                 Level::Warn,

@@ -67,6 +67,7 @@ pub async fn create(
             manifest,
         }),
         positional_names: false,
+        step_failure: None,
     };
     store.put(&record, now).await?;
     Ok(record)
