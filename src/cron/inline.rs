@@ -42,14 +42,14 @@ pub async fn run(
                 break;
             };
             if budget.could_take(kind) {
-                chunk.push(entry);
+                chunk.push((entry, kind));
             } else {
                 bump(&tally.deferred);
             }
         }
-        let ids: Vec<String> = chunk.iter().map(|e| e.id.clone()).collect();
+        let ids: Vec<String> = chunk.iter().map(|(e, _)| e.id.clone()).collect();
         let reads = store.get_many(&ids).await;
-        for (entry, read) in chunk.iter().zip(reads) {
+        for ((entry, kind), read) in chunk.iter().zip(reads) {
             let log = log.with("batchId", entry.id.clone());
             let read = match read {
                 Ok(read) => read,
@@ -81,7 +81,8 @@ pub async fn run(
                     "batch step failed",
                     json!({"error": e.message}),
                 );
-                let (step, at) = (StepKind::Check, now());
+                // Shown as `lastError` until a step works; tried again when next due.
+                let (step, at) = (*kind, now());
                 let next = at + super::CRON_PERIOD_MS;
                 let _ =
                     step::note_failure(store, &entry.id, step, &e.message, at, next, false).await;

@@ -63,10 +63,12 @@ pub async fn run(scheduled_time: f64, env: Env) {
         "open": s.open, "due": s.due, "enqueued": s.enqueued,
         "durationMs": js_sys::Date::now() - started, "wasmMemoryBytes": crate::log::wasm_memory_bytes(),
     });
-    // The steps' own counts (a queued run's steps count in the consumer's lines).
-    let tally = budget.tally.json();
-    for (k, v) in tally.as_object().into_iter().flatten() {
-        line[k] = v.clone();
+    // The steps' own counts, when the run did them (queued steps count in the consumer's lines).
+    if queue.is_none() {
+        let tally = budget.tally.json();
+        for (k, v) in tally.as_object().into_iter().flatten() {
+            line[k] = v.clone();
+        }
     }
     line["dropped"] = json!(budget.tally.dropped.get() + s.dropped);
     line["failed"] = json!(budget.tally.failed.get() as usize + s.failed);

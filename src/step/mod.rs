@@ -99,6 +99,9 @@ pub async fn run(
     let api = cx.config.batch_api_for(record.provider, &record.model)?;
     let host = WorkerHost::starting_at(cx.log.clone(), now);
     let driver = BatchDriver::new(&host, &api, call(cx.config));
+    // What KV holds while nothing is written: a poll moves the job along its grid in memory
+    // even when it changes nothing a reader sees, and that is not stored.
+    let stored = record.clone();
     // A step that works ends a streak of failed ones.
     let mut changed = record.step_failure.take().is_some();
     match record.job.due(since, now) {
@@ -142,15 +145,16 @@ pub async fn run(
         .and_then(|i| i.wake?.at)
         .filter(|&at| at > now);
     let lease = (collect_now || later).then(|| leased.unwrap_or(host.now_ms() + COLLECT_LEASE_MS));
-    if changed {
+    let index = if changed {
         record.updated_at = host.now_ms();
-        cx.store.save(&record, lease, host.now_ms()).await?;
+        let meta = cx.store.save(&record, lease, host.now_ms()).await?;
         bump(&tally.written);
+        meta
     } else {
-        put_index_right(cx, target, &record, lease, now).await?;
-    }
+        put_index_right(cx, target, &stored, lease, now).await?
+    };
     if later {
-        return Ok(Outcome::CollectLater(OpenMeta::of(&record, lease)));
+        return Ok(Outcome::CollectLater(index));
     }
     if collect_now {
         bump(&tally.collected);
@@ -181,12 +185,12 @@ async fn put_index_right(
     record: &BatchRecord,
     lease: Option<f64>,
     now: f64,
-) -> Result<(), ApiError> {
+) -> Result<OpenMeta, ApiError> {
     let meta = OpenMeta::of(record, lease);
     if target.index != Some(&meta) {
         cx.store.mark_open(record, &meta, now).await?;
     }
-    Ok(())
+    Ok(meta)
 }
 
 /// An ended batch leaves the open index half an hour after it ended.

@@ -12,7 +12,8 @@ before(async () => { w = await startWorker(); });
 after(async () => { await w?.close(); });
 beforeEach(async () => { w.fake.reset(); await w.kvFaults(); });
 
-const lastRun = () => w.lines().filter((l) => l.msg === "cron run").at(-1);
+// The last run's counts, with those of the queued steps it sent (WORKER_QUEUE=1).
+const lastRun = () => w.lastRun();
 const openKey = (createdAt, id) => `open:${String(createdAt).padStart(15, "0")}:${id}`;
 /** A healthy batch, and a helper saying whether the last run polled it. */
 async function healthy() {
@@ -114,11 +115,24 @@ test("a provider whose key was removed: its batches wait and say why; the others
     await keyless.kv.put(openEntry.key, "", { metadata: { provider: "anthropic" } });
     const other = await createBatch(keyless, { requests: requests(2) });
     await keyless.cron();
-    const run = keyless.lines().filter((l) => l.msg === "cron run").at(-1);
-    assert.equal(run.failed, 1, JSON.stringify(run));
-    assert.ok(keyless.lines().some((l) => l.msg === "batch step failed" && l.batchId === anth.id && /ANTHROPIC_API_KEY/.test(l.error)));
-    assert.equal((await keyless.api("GET", `/v1/batches/${anth.id}`)).json.status, "in_progress", "still open: a key put back resumes it");
+    const run = keyless.lastRun();
+    // Once by the run itself; with the queue, once per delivery until it is set aside.
+    assert.equal(run.failed, keyless.queue ? 6 : 1, JSON.stringify(run));
+    assert.ok(keyless.lines().some((l) => /^batch step failed/.test(l.msg) && l.batchId === anth.id && /ANTHROPIC_API_KEY/.test(l.error)));
+    const status = (await keyless.api("GET", `/v1/batches/${anth.id}`)).json;
+    assert.equal(status.status, "in_progress", "still open: a key put back resumes it");
+    // The status says why it waits.
+    assert.match(status.lastError.message, /the gateway's \w+ step failed: .*ANTHROPIC_API_KEY/);
+    if (keyless.queue) {
+      assert.match(status.lastError.message, /set aside after the queue's retries/);
+      assert.equal(status.lastError.attempts, 6);
+      assert.ok(keyless.lines().some((l) => /dead-letter queue/.test(l.msg) && l.level === "error" && l.batchId === anth.id));
+    }
     assert.equal((await cronUntilDone(keyless, other.id)).status, "completed");
+    // Back under a Worker with the key: the next step works and the note goes.
+    await w.kv.put(`batch:${anth.id}`, await keyless.kv.get(`batch:${anth.id}`));
+    await cronUntilDone(w, anth.id);
+    assert.equal((await w.api("GET", `/v1/batches/${anth.id}`)).json.lastError, undefined);
   } finally {
     await keyless.close();
   }

@@ -112,9 +112,11 @@ export async function startFakeProvider(options = {}) {
       state.messageBatches.clear();
       state.faultsApplied = 0;
     },
-    advanceAll() {
-      for (const b of state.batches.values()) if (isOpenBatch(b)) advanceBatch(state, b);
-      for (const b of state.messageBatches.values()) if (isOpenMessageBatch(b)) advanceMessageBatch(b, urls.anthropicBaseUrl);
+    /** Every open batch one step forward; with `ids`, only those (OpenAI or Anthropic). */
+    advanceAll(ids) {
+      const chosen = ids === undefined ? () => true : ((set) => (b) => set.has(b.id))(new Set(ids));
+      for (const b of state.batches.values()) if (isOpenBatch(b) && chosen(b)) advanceBatch(state, b);
+      for (const b of state.messageBatches.values()) if (isOpenMessageBatch(b) && chosen(b)) advanceMessageBatch(b, urls.anthropicBaseUrl);
     },
     /** Everything stored, as JSON (what GET /__control/state answers). Async: file sizes. */
     async state() {

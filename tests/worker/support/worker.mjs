@@ -1,9 +1,11 @@
 // Starts the built Worker (build/, from scripts/build-worker.sh) in workerd through Miniflare,
 // with local KV and the fake provider as upstream. Needs Node >= 22 (Miniflare 5).
 //
-// The Worker runs unchanged behind a thin test entrypoint (KV_SHIM below) that hands it a
-// KV binding which records every operation, so tests can count KV reads and writes. The
-// recorder forwards every call to Miniflare's real local KV.
+// The Worker runs unchanged behind a thin test entrypoint (support/test-entry.js) that hands
+// it a KV binding which records every operation, so tests can count KV reads and writes, and
+// — with `WORKER_QUEUE=1` or `startWorker({queue: true})` — its `BATCH_STEPS` queue (Miniflare
+// runs Cloudflare Queues locally), recorded the same way. The recorders forward every call
+// to Miniflare's real local KV and queues.
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
@@ -19,86 +21,39 @@ export const MIB = 1024 * 1024;
 const OPEN = ["validating", "in_progress", "finalizing", "cancelling"];
 export const ENDED = ["completed", "failed", "expired", "cancelled"];
 
-// The test entrypoint: the real Worker's fetch and scheduled handlers, with `env.BATCHES`
-// wrapped to record operations and to fail them on demand. `GET /__test/kv-ops` answers the
-// record (and `?reset=1` clears it); `POST /__test/kv-faults` sets the faults (below). Neither
-// reaches the Worker.
-//
-// Faults: `{faults: [{op?, key?, times?, skip?}], killAfter?}`. A fault whose `op` ("get",
-// "getBulk", "put", "list", "delete"; any if absent) and `key` (a regex source; any if absent)
-// match an operation makes it throw, as KV does when it fails; `skip` lets that many matches
-// pass first, `times` bounds how many fail. `killAfter: n` lets n more operations through
-// and fails every one after that — an isolate that died at that point, as far as KV can tell.
-const KV_SHIM = `
-import { WorkerEntrypoint } from "cloudflare:workers";
-import Inner from "./index.js";
-const ops = [];
-let faults = [];
-let killAfter = null;
-const size = (v) => typeof v === "string" ? v.length : v?.byteLength ?? 0;
-function check(op, key) {
-  if (killAfter !== null) {
-    if (killAfter <= 0) throw new Error("KV " + op + " failed: injected (isolate killed)");
-    killAfter -= 1;
-  }
-  const keys = Array.isArray(key) ? key : [key ?? ""];
-  for (const f of faults) {
-    if (f.op && f.op !== op) continue;
-    if (f.key && !keys.some((k) => new RegExp(f.key).test(k))) continue;
-    if (f.skip > 0) { f.skip -= 1; continue; }
-    if (f.times !== undefined) { if (f.times <= 0) continue; f.times -= 1; }
-    throw new Error("KV " + op + " failed: injected");
-  }
-}
-function recording(kv) {
-  return {
-    get(key, options) { const op = Array.isArray(key) ? "getBulk" : "get"; ops.push({ op, key }); check(op, key); return kv.get(key, options); },
-    getWithMetadata(key, options) { ops.push({ op: "get", key }); check("get", key); return kv.getWithMetadata(key, options); },
-    put(key, value, options) { ops.push({ op: "put", key, bytes: size(value), ttl: options?.expirationTtl, expiration: options?.expiration, metadata: options?.metadata }); check("put", key); return kv.put(key, value, options); },
-    list(options) { ops.push({ op: "list", prefix: options?.prefix }); check("list", options?.prefix); return kv.list(options); },
-    delete(key) { ops.push({ op: "delete", key }); check("delete", key); return kv.delete(key); },
-  };
-}
-let wrapped;
-function envOf(env) {
-  if (!wrapped || wrapped.inner !== env) wrapped = { inner: env, env: { ...env, BATCHES: recording(env.BATCHES) } };
-  return wrapped.env;
-}
-export default class extends WorkerEntrypoint {
-  fetch(request) {
-    const url = new URL(request.url);
-    if (url.pathname === "/__test/kv-ops") {
-      const out = ops.slice();
-      if (url.searchParams.get("reset") === "1") ops.length = 0;
-      return Response.json(out);
-    }
-    if (url.pathname === "/__test/kv-faults") {
-      return request.json().then((body) => {
-        faults = body.faults ?? [];
-        killAfter = body.killAfter ?? null;
-        return Response.json({ ok: true });
-      });
-    }
-    return new Inner(this.ctx, envOf(this.env)).fetch(request);
-  }
-  scheduled(event) {
-    return new Inner(this.ctx, envOf(this.env)).scheduled(event);
-  }
-}
-`;
+// The test entrypoint (support/test-entry.js) runs the Worker unchanged, with KV and the
+// queue wrapped to record operations and inject faults.
+const TEST_ENTRY = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "test-entry.js"), "utf8");
+
+/** The Worker's queues under Miniflare, as wrangler.toml names them. */
+export const QUEUE = "edge-llm-batch-steps";
+export const DEAD_LETTER_QUEUE = "edge-llm-batch-steps-dlq";
+/** Consumer retries (wrangler.toml's max_retries) for the steps and the dead-letter queue. */
+const QUEUE_RETRIES = { main: 5, dead: 2 };
+/**
+ * Whether suites run with the `BATCH_STEPS` queue (`WORKER_QUEUE=1`): the cron sends the
+ * steps and the consumer does them. Without it the cron does them itself.
+ */
+export const QUEUE_MODE = process.env.WORKER_QUEUE === "1";
 
 /**
  * A running Worker and fake provider.
  * `vars` override the defaults (the fake as OpenAI and Anthropic upstream, fast polling);
  * a var set to `undefined` is left out. `vars` may be a function of the fake provider.
  * `persist`: a folder for local KV, so a second Worker started on it sees the same data.
+ * `queue`: give the Worker its `BATCH_STEPS` queue and dead-letter queue (default:
+ * `WORKER_QUEUE=1`); `cron()` then also waits until every step it sent is done.
  */
-export async function startWorker({ vars = {}, fakeOptions = {}, persist } = {}) {
+export async function startWorker({ vars = {}, fakeOptions = {}, persist, queue = QUEUE_MODE } = {}) {
   if (!existsSync(join(root, "build", "index.js"))) {
     throw new Error("build/ is missing: run `bash scripts/build-worker.sh` first");
   }
   const fake = await startFakeProvider({ openaiKey: OPENAI_KEY, anthropicKey: ANTHROPIC_KEY, ...fakeOptions });
   const logs = [];
+  /** The Worker's own log lines, parsed (lines that are not JSON are skipped). */
+  const lines = () => logs.flatMap((l) => {
+    try { return [JSON.parse(l.message)]; } catch { return []; }
+  });
   const bindings = {
     LLM_PROVIDER: "openai",
     LLM_MODEL: "gpt-4o-mini",
@@ -113,19 +68,29 @@ export async function startWorker({ vars = {}, fakeOptions = {}, persist } = {})
     OPENAI_API_KEY: fakeOptions.openaiKey ?? OPENAI_KEY,
     ANTHROPIC_API_KEY: fakeOptions.anthropicKey ?? ANTHROPIC_KEY,
     GATEWAY_TOKEN,
+    // Failed steps are retried at once (production waits 30 s, doubling).
+    BATCH_STEP_RETRY_DELAY_SECONDS: "0",
     ...(typeof vars === "function" ? vars(fake) : vars),
   };
   for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       modules: [
-        { type: "ESModule", path: join(root, "build", "__test_entry.mjs"), contents: KV_SHIM },
+        { type: "ESModule", path: join(root, "build", "__test_entry.mjs"), contents: TEST_ENTRY.replace("__MAIN_ATTEMPTS__", QUEUE_RETRIES.main + 1).replace("__DEAD_ATTEMPTS__", QUEUE_RETRIES.dead + 1) },
         { type: "ESModule", path: join(root, "build", "index.js"), contents: readFileSync(join(root, "build", "index.js"), "utf8") },
         { type: "CompiledWasm", path: join(root, "build", "index_bg.wasm"), contents: readFileSync(join(root, "build", "index_bg.wasm")) },
       ],
       modulesRoot: join(root, "build"),
       compatibilityDate: "2025-11-01",
       kvNamespaces: ["BATCHES"],
+      // As wrangler.toml configures them, but delivered at once (no batching wait).
+      ...(queue ? {
+        queueProducers: { BATCH_STEPS: { queueName: QUEUE } },
+        queueConsumers: {
+          [QUEUE]: { maxBatchSize: 100, maxBatchTimeout: 0, maxRetries: QUEUE_RETRIES.main, deadLetterQueue: DEAD_LETTER_QUEUE },
+          [DEAD_LETTER_QUEUE]: { maxBatchSize: 100, maxBatchTimeout: 0, maxRetries: QUEUE_RETRIES.dead },
+        },
+      } : {}),
       // A folder keeps KV across Workers started on it (a fresh isolate over the same data).
       ...(persist ? { resourcePersistencePath: persist } : {}),
       bindings,
@@ -153,14 +118,59 @@ export async function startWorker({ vars = {}, fakeOptions = {}, persist } = {})
     checkAnswer(method, path, answer); // every answer must be one api/openapi.json describes
     return answer;
   };
-  /** One cron run, as the trigger fires it, at `scheduledTime` (ms since the epoch). */
-  const cron = (scheduledTime = Date.now()) => worker.scheduled({ cron: "* * * * *", scheduledTime: new Date(scheduledTime) });
+  const test = async (path, body) => {
+    const init = body === undefined ? {} : { method: "POST", body: JSON.stringify(body) };
+    return (await mf.dispatchFetch(`http://localhost/__test/${path}`, init)).json();
+  };
+  /** Waits until every step message sent so far is done (acknowledged, or dead-lettered and seen). */
+  const drain = async ({ timeoutMs = 600_000 } = {}) => {
+    if (!queue) return;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await test("queue-stats");
+      if (s.sent === s.settled && s.inflight === 0) return s;
+      if (Date.now() > deadline) throw new Error(`the step queue did not drain: ${JSON.stringify(s)}`);
+      await new Promise((r) => setTimeout(r, s.sent - s.settled > 50 ? 50 : 5));
+    }
+  };
+  /**
+   * One cron run, as the trigger fires it, at `scheduledTime` (ms since the epoch). With a
+   * queue, it returns once the steps the run sent (and their retries) are done.
+   */
+  const cron = async (scheduledTime = Date.now()) => {
+    await worker.scheduled({ cron: "* * * * *", scheduledTime: new Date(scheduledTime) });
+    await drain();
+  };
+  /**
+   * What the last cron run and the steps it caused did: the run's summary line, with the
+   * step counts of the queue deliveries since the run before it added in (queue mode).
+   */
+  const lastRun = () => {
+    const all = lines();
+    const at = all.findLastIndex((l) => l.msg === "cron run");
+    if (at < 0) return undefined;
+    const run = { ...all[at] };
+    const from = all.slice(0, at).findLastIndex((l) => l.msg === "cron run") + 1;
+    for (const l of all.slice(from)) {
+      if (l.msg !== "queue delivery" || l.queue !== QUEUE) continue;
+      for (const [k, v] of Object.entries(l.steps)) run[k] = k === "worstLateMs" ? Math.max(run[k] ?? 0, v) : (run[k] ?? 0) + v;
+    }
+    return run;
+  };
+  /** The queue operations (send, deliver, ack, retry) since the last reset. */
+  const queueOps = ({ reset = false } = {}) => test(`queue-ops${reset ? "?reset=1" : ""}`);
+  /** Duplicate deliveries on demand (see support/test-entry.js); `queueFaults()` clears them. */
+  const queueFaults = (setting = {}) => test("queue-faults", setting);
+  /** Writes `entries` ({key, value, expiration?, metadata?}) straight to KV, 50 at a time. */
+  const seedKv = async (entries) => {
+    for (let i = 0; i < entries.length; i += 2000) await test("kv-seed", { entries: entries.slice(i, i + 2000) });
+  };
   /** The KV operations the Worker made (since the last reset). */
   const kvOps = async ({ reset = false } = {}) => {
     const res = await mf.dispatchFetch(`http://localhost/__test/kv-ops${reset ? "?reset=1" : ""}`);
     return res.json();
   };
-  /** Makes KV operations fail (see KV_SHIM); `kvFaults()` clears them. */
+  /** Makes KV operations fail (see support/test-entry.js); `kvFaults()` clears them. */
   const kvFaults = async (setting = {}) => {
     await mf.dispatchFetch("http://localhost/__test/kv-faults", { method: "POST", body: JSON.stringify(setting) });
   };
@@ -174,23 +184,21 @@ export async function startWorker({ vars = {}, fakeOptions = {}, persist } = {})
     const stage = (await record(id))?.job?.stage;
     return stage?.batch_id ?? undefined;
   };
-  /** Every KV key with its value and expiration. */
+  /** Every KV key with its value, expiration and metadata. */
   const dumpKv = async () => {
     const out = [];
     let cursor;
     do {
       const page = await kv.list({ cursor });
-      for (const k of page.keys) out.push({ key: k.name, expiration: k.expiration, value: await kv.get(k.name) });
+      for (const k of page.keys) out.push({ key: k.name, expiration: k.expiration, metadata: k.metadata, value: await kv.get(k.name) });
       cursor = page.list_complete ? undefined : page.cursor;
     } while (cursor);
     return out;
   };
-  /** The Worker's own log lines, parsed (lines that are not JSON are skipped). */
-  const lines = () => logs.flatMap((l) => {
-    try { return [JSON.parse(l.message)]; } catch { return []; }
-  });
+
   return {
-    mf, fake, kv, api, cron, kvOps, kvFaults, record, upstreamId, dumpKv, logs, lines, responses, bindings,
+    mf, fake, kv, api, cron, drain, lastRun, kvOps, kvFaults, queueOps, queueFaults, seedKv, queue,
+    record, upstreamId, dumpKv, logs, lines, responses, bindings,
     async close() {
       await mf.dispose();
       await fake.close();
