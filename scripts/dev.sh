@@ -24,6 +24,11 @@ if [[ ! -f .dev.vars ]]; then
   printf 'GATEWAY_TOKEN=%s\n' "$token" > .dev.vars
   echo "Wrote .dev.vars with a new GATEWAY_TOKEN (see .dev.vars.example for the other settings)."
 fi
+token="$(sed -n 's/^GATEWAY_TOKEN=//p' .dev.vars | head -n 1)"
+if (( ${#token} < 32 )); then
+  echo "warning: GATEWAY_TOKEN in .dev.vars is shorter than 32 characters, and the Worker refuses it (503)." >&2
+  echo "         Put a longer one there (e.g. \`openssl rand -hex 32\`), or delete .dev.vars to get a new one." >&2
+fi
 if ! grep -qE '^(OPENAI|ANTHROPIC)_API_KEY=.+' .dev.vars; then
   echo "No provider key in .dev.vars: starting the bundled fake provider on 127.0.0.1:$FAKE_PORT."
   node tests/support/fake-provider/cli.mjs --port "$FAKE_PORT" > .wrangler-fake-provider.json &

@@ -173,8 +173,7 @@ pub async fn cancel(id: &str, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let mut record = load(&store, id).await?;
     if record.job.batch_id().is_none() {
         return Err(ApiError::conflict(format!(
-            "batch {id} is still being created; cancel it once it is {}",
-            "in_progress"
+            "batch {id} is still being created; cancel it once it is in_progress"
         )));
     }
     if !matches!(record.job.stage(), Stage::Poll { .. }) {

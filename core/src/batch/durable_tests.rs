@@ -2,7 +2,10 @@
 
 use super::*;
 use crate::batch::durable::{GIVE_UP_CREATE_MS, RECONCILE_AFTER_MS, TROUBLE_LIMIT_MS};
+use crate::batch::reconcile::Reconciled;
+use crate::batch::status::ResultFiles;
 use crate::error::{Op, Operation, StatusError};
+use crate::openai::batches::BatchEndpoint;
 
 const HOUR: f64 = 3_600_000.0;
 const DAY: f64 = 24.0 * HOUR;

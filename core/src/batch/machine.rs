@@ -22,87 +22,17 @@
 //! schedule's grid, so the backoff holds across runs. The job is serde-serialisable and
 //! holds no secret and no request content, so it fits in a small KV value.
 
-use super::durable::{
-    Trouble, CANCEL_GRACE_MS, GIVE_UP_CREATE_MS, PAST_WINDOW_MS, RECONCILE_AFTER_MS,
-};
-use super::reconcile::Reconciled;
+use super::durable::{Trouble, PAST_WINDOW_MS, RECONCILE_AFTER_MS};
 use super::results::Outcome;
 use super::schedule::PollSchedule;
-use super::status::{BatchSnapshot, BatchStatus, RequestCounts, ResultFiles};
+use super::status::{BatchSnapshot, BatchStatus, RequestCounts};
 pub use super::steps::{Action, PollNote, PollReport, PollResult};
 use super::wake::Grid;
 use crate::error::{BatchFailure, Error, Provider};
-use crate::openai::batches::BatchEndpoint;
 use serde::{Deserialize, Serialize};
+pub use stage::{BatchKind, Policy, Progress, Stage};
 
-/// Which Batch API, and for OpenAI which endpoint the requests go to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "api", rename_all = "snake_case")]
-pub enum BatchKind {
-    #[serde(rename = "openai")]
-    OpenAI {
-        endpoint: BatchEndpoint,
-    },
-    Anthropic,
-}
-
-impl BatchKind {
-    pub fn provider(self) -> Provider {
-        match self {
-            BatchKind::OpenAI { .. } => Provider::OpenAI,
-            BatchKind::Anthropic => Provider::Anthropic,
-        }
-    }
-}
-
-/// Whose rules the job follows when things go wrong.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Policy {
-    /// The reference's `chatBatch` (contract §2): three 5xx or four network errors in a row
-    /// and the 24 h deadline end it; `failed` and `cancelled` throw; `expired` returns what
-    /// finished, or throws when nothing did; download errors throw.
-    #[serde(alias = "strict")]
-    Reference,
-    /// The Worker (contract §4.1): upstream is the clock; failed polls and downloads are
-    /// retried with backoff; every ending keeps whatever results exist.
-    #[serde(alias = "keep_partial")]
-    Durable,
-}
-
-/// Where the job is.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "stage", rename_all = "snake_case")]
-pub enum Stage {
-    /// OpenAI: the input file is not uploaded yet.
-    Upload,
-    /// The batch is not created yet (OpenAI: from `input_file_id`; Anthropic: inline).
-    Create { input_file_id: Option<String> },
-    /// Upstream is working on it.
-    Poll { batch_id: String },
-    /// Upstream is done; its result files are to be read.
-    Collect {
-        batch_id: String,
-        files: ResultFiles,
-        outcome: Outcome,
-    },
-    /// Results (if any) are in; nothing left to do.
-    Finished { batch_id: String, outcome: Outcome },
-    /// It cannot return results.
-    Failed {
-        batch_id: Option<String>,
-        error: Error,
-    },
-}
-
-/// The last status and counts upstream reported.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Progress {
-    pub status: BatchStatus,
-    pub counts: RequestCounts,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_error: Option<String>,
-}
+mod stage;
 
 /// One batch's lifecycle state. See the module docs for how to drive it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -132,11 +62,6 @@ pub struct BatchJob {
     cancelled_at_ms: Option<f64>,
     progress: Progress,
 }
-
-/// Network errors in a row that end polling (the reference's 4).
-const MAX_NETWORK_ERRORS: u32 = 4;
-/// 5xx answers in a row that polling tolerates (the reference's 3).
-const TOLERATED_5XX: u32 = 3;
 
 impl BatchJob {
     /// A batch still to be created, from `now`.
@@ -484,15 +409,6 @@ impl BatchJob {
         }
     }
 
-    /// The Worker cancelled the batch upstream (it stayed open past its window); upstream's
-    /// answer is recorded like a poll's.
-    pub fn on_cancel_sent(&mut self, now: f64, result: PollResult) -> PollReport {
-        if matches!(result, PollResult::Snapshot(_)) && self.rules == Policy::Durable {
-            self.cancelled_at_ms.get_or_insert(now);
-        }
-        self.on_poll(now, result)
-    }
-
     /// Whether anything a reader (or the next run) needs changed since `before`. The poll
     /// count and anchor alone do not count: the grid recomputes them.
     fn differs_for_readers(&self, before: &BatchJob) -> bool {
@@ -509,92 +425,6 @@ impl BatchJob {
             &before.trouble,
             before.cancelled_at_ms,
         )
-    }
-
-    /// §4.1: a failed poll is retried on the backoff schedule, until the failures have
-    /// lasted six hours without a break.
-    fn retry_later(&mut self, now: f64, failure: PollResult) -> PollNote {
-        let (message, retry_after) = match failure {
-            PollResult::Rejected(e) => (e.to_string(), e.retry_after_ms),
-            PollResult::Unreachable(message) => (message, None),
-            PollResult::Snapshot(_) => unreachable!("a snapshot is not a failure"),
-        };
-        self.note_trouble(now, message, retry_after);
-        match &self.trouble {
-            Some(t) => PollNote::Retrying {
-                message: t.message.clone(),
-                attempts: t.attempts,
-                retry_at_ms: t.retry_at_ms,
-            },
-            None => PollNote::Fatal,
-        }
-    }
-
-    fn note_trouble(&mut self, now: f64, message: String, retry_after_ms: Option<u64>) {
-        let max = self.schedule.max_poll_interval_ms;
-        let t = Trouble::after(self.trouble.as_ref(), now, message, max, retry_after_ms);
-        if t.is_hopeless(now) {
-            let failure = BatchFailure::Unreachable {
-                after_ms: (now - t.since_ms) as u64,
-                attempts: t.attempts,
-                message: t.message,
-            };
-            self.fail_batch(failure);
-        } else {
-            self.trouble = Some(t);
-        }
-    }
-
-    /// §2: three 5xx in a row pass, four network errors end it; anything else ends it.
-    fn reference_streak(&mut self, failure: PollResult) -> PollNote {
-        match failure {
-            PollResult::Unreachable(message) => {
-                self.consecutive_errors += 1;
-                if self.consecutive_errors >= MAX_NETWORK_ERRORS {
-                    let count = self.consecutive_errors;
-                    self.fail_batch(BatchFailure::PollErrors { count, message });
-                    PollNote::Fatal
-                } else {
-                    PollNote::TransientNetwork {
-                        message,
-                        consecutive_errors: self.consecutive_errors,
-                    }
-                }
-            }
-            PollResult::Rejected(e) => match e.status {
-                Some(status) if status >= 500 && self.consecutive_errors < TOLERATED_5XX => {
-                    self.consecutive_errors += 1;
-                    PollNote::TransientStatus {
-                        status,
-                        consecutive_errors: self.consecutive_errors,
-                    }
-                }
-                _ => {
-                    self.fail(Error::Status(e));
-                    PollNote::Fatal
-                }
-            },
-            PollResult::Snapshot(_) => unreachable!("a snapshot is not a failure"),
-        }
-    }
-
-    /// The reference stops at its deadline; the Worker gives a batch it cancelled past its
-    /// window a last grace to end upstream.
-    fn check_deadlines(&mut self, now: f64) {
-        if !matches!(self.stage, Stage::Poll { .. }) {
-            return;
-        }
-        match (self.rules, self.cancelled_at_ms) {
-            (Policy::Reference, _) if self.next_poll_at() > self.deadline_ms() => {
-                let after_ms = self.schedule.timeout_ms as u64;
-                self.fail_batch(BatchFailure::TimedOut { after_ms });
-            }
-            (Policy::Durable, Some(at)) if now >= at + CANCEL_GRACE_MS => {
-                let after_ms = (now - self.started_ms) as u64;
-                self.fail_batch(BatchFailure::NeverEnded { after_ms });
-            }
-            _ => {}
-        }
     }
 
     /// Upstream says the batch is over: collect results, or end per the rules.
@@ -626,44 +456,6 @@ impl BatchJob {
                 outcome,
             },
         };
-    }
-
-    /// What looking upstream for a lost create found, at `now`. Nothing found for an hour:
-    /// nothing was created. Several candidates that cannot be told apart yet: the driver
-    /// tells them apart by their results once they end, so this waits out the window.
-    pub fn on_reconciled(&mut self, now: f64, found: Reconciled) {
-        let (message, give_up_at) = match found {
-            Reconciled::Found(snapshot) => {
-                // Polling started when the create began: the window counts from there.
-                self.start_polling(snapshot.id.clone(), self.opened_ms);
-                self.anchor_ms = now;
-                self.record(&snapshot);
-                if snapshot.status.is_terminal() {
-                    self.end(snapshot);
-                }
-                return;
-            }
-            Reconciled::NotFound => (
-                "the create's answer was lost, and no batch made by it was found upstream".to_string(),
-                self.opened_ms + GIVE_UP_CREATE_MS,
-            ),
-            Reconciled::Ambiguous(candidates) => (
-                format!(
-                    "the create's answer was lost; upstream batches {} could be this one, told apart once they end",
-                    candidates.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(", ")
-                ),
-                self.past_window_ms(),
-            ),
-            Reconciled::Failed(message) => {
-                self.note_trouble(now, message, None);
-                return;
-            }
-        };
-        if now >= give_up_at {
-            self.fail_batch(BatchFailure::NotCreated { detail: message });
-        } else {
-            self.trouble = Some(Trouble::lookup(self.trouble.as_ref(), now, message));
-        }
     }
 
     /// Every result file is read (and, in the Worker, stored).
@@ -706,6 +498,8 @@ impl BatchJob {
         });
     }
 }
+
+mod rules;
 
 #[cfg(test)]
 #[path = "machine_tests.rs"]

@@ -1,5 +1,7 @@
 use super::*;
+use crate::batch::status::ResultFiles;
 use crate::error::{Op, Operation, StatusError};
+use crate::openai::batches::BatchEndpoint;
 
 fn schedule() -> PollSchedule {
     PollSchedule {
