@@ -27,7 +27,6 @@ use super::results::Outcome;
 use super::schedule::PollSchedule;
 use super::status::{BatchSnapshot, BatchStatus, RequestCounts};
 pub use super::steps::{Action, PollNote, PollReport, PollResult};
-use super::wake::Grid;
 use crate::error::{BatchFailure, Error, Provider};
 use serde::{Deserialize, Serialize};
 pub use stage::{BatchKind, Policy, Progress, Stage};
@@ -203,35 +202,13 @@ impl BatchJob {
     }
 
     /// The Worker's: when a batch still open upstream is cancelled there.
-    pub(super) fn past_window_ms(&self) -> f64 {
+    fn past_window_ms(&self) -> f64 {
         self.started_ms + self.schedule.timeout_ms + PAST_WINDOW_MS
     }
 
     /// Milliseconds since polling started, for logs.
     pub fn elapsed_ms(&self, now: f64) -> f64 {
         now - self.started_ms
-    }
-
-    pub fn rules(&self) -> Policy {
-        self.rules
-    }
-
-    pub fn schedule(&self) -> PollSchedule {
-        self.schedule
-    }
-
-    /// When the job was made (the Worker: when the create began).
-    pub(super) fn opened_ms(&self) -> f64 {
-        self.opened_ms
-    }
-
-    /// The poll grid from the last recorded poll.
-    pub(super) fn grid(&self) -> Grid {
-        Grid {
-            anchor_ms: self.anchor_ms,
-            polls: self.polls,
-            schedule: self.schedule,
-        }
     }
 
     /// When the next poll is due on the schedule: the reference's wait after the last poll.
@@ -500,6 +477,7 @@ impl BatchJob {
 }
 
 mod rules;
+mod wake;
 
 #[cfg(test)]
 #[path = "machine_tests.rs"]

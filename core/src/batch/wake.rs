@@ -1,4 +1,4 @@
-//! When a job next needs a driver that runs now and then ([`BatchJob::due`]), as a small value
+//! When a job next needs a driver that runs now and then (`BatchJob::due`), as a small value
 //! a driver can keep beside its index — the Worker stores it in the metadata of a batch's
 //! open-index entry, so its cron decides which batches are due from a listing alone, without
 //! reading every record.
@@ -7,10 +7,11 @@
 //! on, until the job moves — a collection, a retry after failures, the lookup of a lost
 //! create, the cancel of a batch past its window) and *edge* (`grid`: each time a point of
 //! the poll schedule's grid passes, since polls that change nothing are not stored).
-//! [`BatchJob::due`] is defined through it, so the two cannot disagree.
+//! [`BatchJob::due`] is defined through it ([`BatchJob::wake`]), so the two cannot disagree.
+//!
+//! [`BatchJob::due`]: super::BatchJob::due
+//! [`BatchJob::wake`]: super::BatchJob::wake
 
-use super::durable::RECONCILE_AFTER_MS;
-use super::machine::{BatchJob, Policy, Stage};
 use super::schedule::PollSchedule;
 use serde::{Deserialize, Serialize};
 
@@ -87,45 +88,6 @@ impl Wake {
             (Some(a), Some(g)) => Some(a.min(g)),
             (a, g) => a.or(g),
         }
-    }
-}
-
-impl BatchJob {
-    /// When this job next falls due for a driver that runs now and then (see the module docs).
-    pub fn wake(&self) -> Wake {
-        let durable = self.rules() == Policy::Durable;
-        // Failures wait for their retry time, whatever the stage (an ended job never wakes).
-        if let (Some(t), false) = (self.trouble(), self.is_done()) {
-            let at = match self.stage() {
-                Stage::Upload | Stage::Create { .. } => t.retry_at_ms.max(self.reconcile_at()),
-                _ => t.retry_at_ms,
-            };
-            return Wake {
-                at: Some(at),
-                grid: None,
-            };
-        }
-        match self.stage() {
-            Stage::Upload | Stage::Create { .. } if durable => Wake {
-                at: Some(self.reconcile_at()),
-                grid: None,
-            },
-            Stage::Poll { .. } => Wake {
-                at: (durable && self.cancelled_at_ms().is_none()).then(|| self.past_window_ms()),
-                grid: Some(self.grid()),
-            },
-            // Due from the start, whatever the clock says (a run's clock may lag another's).
-            Stage::Collect { .. } => Wake {
-                at: Some(0.0),
-                grid: None,
-            },
-            _ => Wake::default(),
-        }
-    }
-
-    /// A create whose answer never came is looked for upstream from this time.
-    fn reconcile_at(&self) -> f64 {
-        self.opened_ms() + RECONCILE_AFTER_MS
     }
 }
 

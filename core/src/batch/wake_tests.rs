@@ -3,7 +3,8 @@
 use super::*;
 use crate::batch::durable::{PAST_WINDOW_MS, RECONCILE_AFTER_MS};
 use crate::batch::{
-    Action, BatchKind, BatchSnapshot, BatchStatus, PollResult, RequestCounts, ResultFiles,
+    Action, BatchJob, BatchKind, BatchSnapshot, BatchStatus, Policy, PollResult, RequestCounts,
+    ResultFiles,
 };
 use crate::error::{Op, Operation, Provider, StatusError};
 use crate::openai::batches::BatchEndpoint;
