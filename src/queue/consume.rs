@@ -51,7 +51,7 @@ pub async fn consume(batch: RawBatch, env: Env) {
     if is_dead_letter_queue(&name) {
         return dead_letters(&env, &store, &log, delivered).await;
     }
-    let budget = Budget::delivery();
+    let budget = Budget::delivery(started);
     let counts = Counts::default();
     steps(&env, &store, &config, &log, delivered, &budget, &counts).await;
     log.info(

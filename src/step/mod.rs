@@ -133,7 +133,12 @@ pub async fn run(
     }
     let ready = matches!(record.job.stage(), Stage::Collect { .. })
         && record.job.due(since, host.now_ms()).is_some();
-    let collect_now = ready && budget.try_collect();
+    let turn = if ready {
+        budget.collect_turn().await
+    } else {
+        None
+    };
+    let collect_now = turn.is_some();
     let later = ready && !collect_now && budget.queues_collections;
     if ready && !collect_now && !later {
         bump(&tally.deferred);
@@ -173,6 +178,7 @@ pub async fn run(
         record.updated_at = host.now_ms();
         cx.store.save(&record, None, host.now_ms()).await?;
         bump(&tally.written);
+        drop(turn);
     }
     Ok(Outcome::Done)
 }

@@ -34,7 +34,7 @@ export async function template(w, n = 2) {
 
 /** The template's keys for a batch `id` made `shiftMs` later as upstream batch `upstream`. */
 export function copy(t, { id, upstream, shiftMs }) {
-  assert.equal(shiftMs % 1000, 0, "whole seconds: expirations are in seconds");
+  assert.ok(shiftMs % 1000 === 0, "whole seconds: expirations are in seconds");
   return t.keys.map((k) => {
     const text = (s) => s.replaceAll(t.id, id).replaceAll(t.upstream, upstream);
     const key = k.key.startsWith("open:") ? openKey(t.createdAt + shiftMs, id) : text(k.key);
