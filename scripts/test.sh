@@ -39,6 +39,12 @@ step "Worker end to end in workerd (Miniflare, Node $("$NODE22" --version)): eve
 # Files one at a time: the 50k test measures memory and time, and would share the CPU otherwise.
 "$NODE22" --test --test-reporter=spec --test-concurrency=1 'tests/worker/**/*.test.mjs'
 
+step "Worker batches again with the BATCH_STEPS queue: the cron sends the steps, the Worker's consumer does them (~4 min)"
+# The same suites (durability, lifecycles, KV and queue operations, the soak) with WORKER_QUEUE=1;
+# scale.test.mjs ran with the queue above, cron-bounds.test.mjs is the no-queue case only.
+WORKER_QUEUE=1 "$NODE22" --test --test-reporter=spec --test-concurrency=1 \
+  tests/worker/{batches-openai,batches-anthropic,isolation,kv-writes,large-batch,lost-creates,overlap,results-paging,schedule,secrets,soak,streamed-create}.test.mjs
+
 step "demo page in headless Chromium against wrangler dev and the fake provider (screenshots: tests/artifacts/browser/)"
 # Starts its own wrangler dev (fresh ports and KV) and fake provider; needs www/pkg/ from build-pkg.
 node --test --test-reporter=spec tests/browser/

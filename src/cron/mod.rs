@@ -89,33 +89,71 @@ async fn run_once(
     let clock_offset_ms = scheduled_time - js_sys::Date::now();
     let now = || js_sys::Date::now() + clock_offset_ms;
     let store = Store::new(env)?;
-    let (open, strays) = store.list_open().await?;
-    for key in strays {
-        log.write(
-            Level::Warn,
-            "dropping a malformed open-index key",
-            json!({"key": key}),
-        );
-        summary.dropped += u32::from(store.delete(&key).await.is_ok());
-    }
-    summary.open = open.len();
     // The previous run's scheduled time: steps due since then are due now.
     let since = scheduled_time - CRON_PERIOD_MS;
     let at = now();
-    let due: Vec<(OpenEntry, StepKind)> = open
-        .into_iter()
-        .filter_map(|entry| {
-            let step = match &entry.meta {
-                Some(meta) => meta.due(since, at)?,
-                None => StepKind::Check,
-            };
-            Some((entry, step))
-        })
-        .collect();
-    summary.due = due.len();
-    let Some(queue) = queue else {
-        return inline::run(&store, config, log, due, since, now, scheduled_time, budget).await;
-    };
+    // Page by page: with a queue each page's steps go out before the next page is listed,
+    // so a run holds one page, however many batches are open.
+    let mut inline_due = vec![];
+    let mut cursor = None;
+    loop {
+        let page = store.open_page(cursor.take()).await?;
+        for key in page.strays {
+            log.write(
+                Level::Warn,
+                "dropping a malformed open-index key",
+                json!({"key": key}),
+            );
+            summary.dropped += u32::from(store.delete(&key).await.is_ok());
+        }
+        summary.open += page.entries.len();
+        let due: Vec<(OpenEntry, StepKind)> = page
+            .entries
+            .into_iter()
+            .filter_map(|entry| {
+                let step = match &entry.meta {
+                    Some(meta) => meta.due(since, at)?,
+                    None => StepKind::Check,
+                };
+                Some((entry, step))
+            })
+            .collect();
+        summary.due += due.len();
+        match queue {
+            Some(queue) => send(queue, due, since, clock_offset_ms, log, summary).await,
+            None => inline_due.extend(due),
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    if queue.is_none() {
+        inline::run(
+            &store,
+            config,
+            log,
+            inline_due,
+            since,
+            now,
+            scheduled_time,
+            budget,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// One message per step; a chunk that cannot be sent is decided again next run (a grid
+/// point missed now is due again at the next one).
+async fn send(
+    queue: &worker::Queue,
+    due: Vec<(OpenEntry, StepKind)>,
+    since: f64,
+    clock_offset_ms: f64,
+    log: &Log,
+    summary: &mut Summary,
+) {
     let messages: Vec<StepMessage> = due
         .into_iter()
         .map(|(entry, step)| StepMessage {
@@ -128,16 +166,15 @@ async fn run_once(
             index: entry.meta,
         })
         .collect();
+    let n = messages.len();
     let (sent, errors) = queue::enqueue(queue, messages).await;
-    summary.enqueued = sent;
-    summary.failed = summary.due - sent;
+    summary.enqueued += sent;
+    summary.failed += n - sent;
     if let Some(error) = errors.first() {
-        // Grid steps missed now are due again at their next point; the others next run.
         log.write(
             Level::Error,
             "sending batch steps failed",
-            json!({"error": error, "unsent": summary.failed}),
+            json!({"error": error, "unsent": n - sent}),
         );
     }
-    Ok(())
 }

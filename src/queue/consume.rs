@@ -185,7 +185,8 @@ async fn dead_letters(env: &Env, store: &Store, log: &Log, delivered: Vec<Delive
             "batch step set aside after the queue's retries (dead-letter queue)",
             json!({}),
         );
-        let message = "set aside";
+        // The failures' own messages are on the record already, unless KV was what failed.
+        let message = "it kept failing (the Worker's logs say why)";
         match step::note_failure(
             store,
             &m.batch_id,

@@ -208,7 +208,12 @@ async fn close(
     budget: &Budget,
 ) -> Result<Outcome, ApiError> {
     if now - record.updated_at < CLOSE_AFTER_MS {
-        put_index_right(cx, target, record, None, now).await?;
+        // An entry of an older Worker learns when to close; any other wakes a step that comes
+        // back here, and closes it in time (a duplicate message's stale copy is no reason to
+        // write).
+        if target.index.is_none() {
+            put_index_right(cx, target, record, None, now).await?;
+        }
     } else if budget.try_close() {
         cx.store
             .delete(&keys::open(target.created_at, target.id))

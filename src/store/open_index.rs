@@ -150,37 +150,44 @@ impl Store {
             .await
     }
 
-    /// The whole open index, oldest first, page by page. Keys that are not well-formed
-    /// entries are returned by name in the second list, to be dropped.
-    pub async fn list_open(&self) -> Result<(Vec<OpenEntry>, Vec<String>), ApiError> {
-        let (mut entries, mut strays) = (vec![], vec![]);
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut list = self
-                .kv
-                .list()
-                .prefix(keys::OPEN_PREFIX.into())
-                .limit(LIST_PAGE);
-            if let Some(c) = cursor.take() {
-                list = list.cursor(c);
-            }
-            let page = list.execute().await.map_err(|e| kv_error("list", e))?;
-            for key in page.keys {
-                match keys::parse_open(&key.name) {
-                    Some((created_at, id)) => entries.push(OpenEntry {
-                        meta: key.metadata.and_then(|m| serde_json::from_value(m).ok()),
-                        id,
-                        created_at,
-                    }),
-                    None => strays.push(key.name),
-                }
-            }
-            cursor = page.cursor.filter(|c| !page.list_complete && !c.is_empty());
-            if cursor.is_none() {
-                return Ok((entries, strays));
+    /// One page of the open index (1,000 entries, oldest first), from `cursor`. Keys that are
+    /// not well-formed entries are returned by name, to be dropped.
+    pub async fn open_page(&self, cursor: Option<String>) -> Result<OpenPage, ApiError> {
+        let mut list = self
+            .kv
+            .list()
+            .prefix(keys::OPEN_PREFIX.into())
+            .limit(LIST_PAGE);
+        if let Some(c) = cursor {
+            list = list.cursor(c);
+        }
+        let page = list.execute().await.map_err(|e| kv_error("list", e))?;
+        let mut out = OpenPage {
+            entries: Vec::with_capacity(page.keys.len()),
+            strays: vec![],
+            next: page.cursor.filter(|c| !page.list_complete && !c.is_empty()),
+        };
+        for key in page.keys {
+            match keys::parse_open(&key.name) {
+                Some((created_at, id)) => out.entries.push(OpenEntry {
+                    meta: key.metadata.and_then(|m| serde_json::from_value(m).ok()),
+                    id,
+                    created_at,
+                }),
+                None => out.strays.push(key.name),
             }
         }
+        Ok(out)
     }
+}
+
+/// A page of the open index.
+pub struct OpenPage {
+    pub entries: Vec<OpenEntry>,
+    /// Keys under `open:` that are not entries.
+    pub strays: Vec<String>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<String>,
 }
 
 #[cfg(test)]

@@ -1,12 +1,14 @@
-// Each cron run polls the due batches once, oldest first, bounded per run to stay under the
-// subrequest limit (contract §4): 40 polls and 1 collection a run; the rest wait their turn,
-// and under overload each run starts further along the list so every batch gets its turn.
+// Without a queue the cron run does the steps itself: it polls the due batches once, oldest
+// first, bounded per run to stay under the subrequest limit (contract §4): 40 polls and 1
+// collection a run; the rest wait their turn, and under overload each run starts further
+// along the list so every batch gets its turn. Always without the queue (with one, the
+// consumer does the steps: tests/worker/scale.test.mjs).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startWorker, createBatch, requests, ENDED } from "./support/worker.mjs";
 
 let w;
-before(async () => { w = await startWorker(); });
+before(async () => { w = await startWorker({ queue: false }); });
 after(async () => { await w?.close(); });
 
 test("45 open batches: a run polls at most 40; under overload consecutive runs rotate, so none starves", async () => {

@@ -89,8 +89,14 @@ test("a failing bulk read is retried key by key; a key that still fails costs on
   await w.cron();
   await w.kvFaults();
   const run = lastRun();
-  assert.equal(run.unreadable, 1, JSON.stringify(run));
-  assert.equal(a.polls(), 0);
+  if (w.queue) {
+    // Its step failed on its own and the queue tried it again (the fault was spent).
+    assert.equal(run.failed, 1, JSON.stringify(run));
+    assert.equal(a.polls(), 1);
+  } else {
+    assert.equal(run.unreadable, 1, JSON.stringify(run));
+    assert.equal(a.polls(), 0);
+  }
   assert.equal(b.polls(), 1, "the other batch moved");
   assert.equal((await cronUntilDone(w, a.id)).status, "completed");
 });
