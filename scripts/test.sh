@@ -41,7 +41,7 @@ step "Worker end to end in workerd (Miniflare, Node $("$NODE22" --version)): eve
 
 step "Worker batches again with the BATCH_STEPS queue: the cron sends the steps, the Worker's consumer does them (~4 min)"
 # The same suites (durability, lifecycles, KV and queue operations, the soak) with WORKER_QUEUE=1;
-# scale.test.mjs ran with the queue above, cron-bounds.test.mjs is the no-queue case only.
+# queue and scale ran with the queue above, cron-bounds is the no-queue case only.
 WORKER_QUEUE=1 "$NODE22" --test --test-reporter=spec --test-concurrency=1 \
   tests/worker/{batches-openai,batches-anthropic,isolation,kv-writes,large-batch,lost-creates,overlap,results-paging,schedule,secrets,soak,streamed-create}.test.mjs
 

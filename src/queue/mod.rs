@@ -62,8 +62,28 @@ fn retry_delay_seconds(env: &Env, attempts: u32) -> u32 {
         .ok()
         .and_then(|v| v.to_string().trim().parse::<u32>().ok())
         .unwrap_or(RETRY_DELAY_SECONDS);
+    backoff(base, attempts)
+}
+
+/// `base` seconds after the first failure, doubling, at most [`MAX_RETRY_DELAY_SECONDS`].
+fn backoff(base: u32, attempts: u32) -> u32 {
     base.saturating_mul(1 << attempts.saturating_sub(1).min(10))
         .min(MAX_RETRY_DELAY_SECONDS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_longer_each_time_up_to_fifteen_minutes() {
+        let waits: Vec<u32> = (1..=7).map(|n| backoff(RETRY_DELAY_SECONDS, n)).collect();
+        assert_eq!(waits, [30, 60, 120, 240, 480, 900, 900]);
+        assert_eq!(backoff(0, 5), 0);
+        assert_eq!(backoff(u32::MAX, 40), MAX_RETRY_DELAY_SECONDS);
+        assert!(is_dead_letter_queue("edge-llm-batch-steps-dlq"));
+        assert!(!is_dead_letter_queue("edge-llm-batch-steps"));
+    }
 }
 
 fn is_dead_letter_queue(name: &str) -> bool {

@@ -185,6 +185,8 @@ pub async fn run(
 
 /// Writes the index entry when it does not say what the record does (an entry of an older
 /// Worker, one whose write failed, a collection starting): the entry is only ever a hint.
+/// What the step was woken with may be a duplicate's stale copy, so the entry is read first
+/// (a read is a tenth of a write's price).
 async fn put_index_right(
     cx: &Cx<'_>,
     target: &Target<'_>,
@@ -193,7 +195,7 @@ async fn put_index_right(
     now: f64,
 ) -> Result<OpenMeta, ApiError> {
     let meta = OpenMeta::of(record, lease);
-    if target.index != Some(&meta) {
+    if target.index != Some(&meta) && cx.store.open_meta(record).await?.as_ref() != Some(&meta) {
         cx.store.mark_open(record, &meta, now).await?;
     }
     Ok(meta)

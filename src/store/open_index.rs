@@ -144,6 +144,17 @@ impl Store {
         Ok(meta)
     }
 
+    /// `record`'s index entry as KV has it now (`None`: no entry, or nothing readable).
+    pub async fn open_meta(&self, record: &BatchRecord) -> Result<Option<OpenMeta>, ApiError> {
+        let (_, meta) = self
+            .kv
+            .get(&keys::open(record.created_at, &record.id))
+            .text_with_metadata::<serde_json::Value>()
+            .await
+            .map_err(|e| kv_error("read", e))?;
+        Ok(meta.and_then(|m| serde_json::from_value(m).ok()))
+    }
+
     /// Removes the batch from the open index.
     pub async fn mark_closed(&self, record: &BatchRecord) -> Result<(), ApiError> {
         self.delete(&keys::open(record.created_at, &record.id))

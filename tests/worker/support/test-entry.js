@@ -9,6 +9,8 @@
 //   GET  /__test/queue-ops[?reset=1]    every queue operation (send, deliver, ack, retry)
 //   GET  /__test/queue-stats            {sent, settled, inflight, duplicated, redelivered}
 //   POST /__test/queue-faults           {duplicate?, redeliver?, seed?}
+//   POST /__test/queue-send             {bodies: [...]}: put messages on the queue directly
+//   POST /__test/kv-seed                {entries: [{key, value, expiration?, metadata?}]}
 //
 // KV faults: a fault whose `op` ("get", "getBulk", "put", "list", "delete"; any if absent)
 // and `key` (a regex source; any if absent) match an operation makes it throw, as KV does
@@ -57,6 +59,7 @@ function recording(kv) {
 const queueOps = [];
 const stats = { sent: 0, settled: 0, inflight: 0, duplicated: 0, redelivered: 0 };
 let queueFaults = { duplicate: 0, redeliver: 0 };
+const redelivered = new Set();
 let random = prng(1);
 /** mulberry32: duplicates replay with the same seed. */
 function prng(seed) {
@@ -171,6 +174,13 @@ export default class extends WorkerEntrypoint {
         random = prng(body.seed ?? 1);
         return Response.json({ ok: true });
       }
+      case "/__test/queue-send": {
+        // Messages put on the queue as another deploy, or a stranger, might have.
+        const { bodies } = await request.json();
+        stats.sent += bodies.length;
+        await this.env.BATCH_STEPS.sendBatch(bodies.map((body) => ({ body, contentType: typeof body === "string" ? "text" : "json" })));
+        return Response.json({ sent: bodies.length });
+      }
       case "/__test/kv-seed": {
         // Writes many keys at once, straight to KV (not recorded): tests that need thousands
         // of batches write what the create route writes, without a create each.
@@ -191,7 +201,9 @@ export default class extends WorkerEntrypoint {
     const { acked, batch: seen } = watched(batch);
     try {
       await new Inner(this.ctx, envOf(this.env)).queue(seen);
-      const again = acked.filter(() => random() < queueFaults.redeliver);
+      // Each body at most once (at a share of 1 this would never end).
+      const again = acked.filter((body) => !redelivered.has(JSON.stringify(body)) && random() < queueFaults.redeliver);
+      for (const body of again) redelivered.add(JSON.stringify(body));
       if (again.length > 0) {
         stats.sent += again.length;
         stats.redelivered += again.length;

@@ -138,9 +138,11 @@ export async function startWorker({ vars = {}, fakeOptions = {}, persist, queue 
    * queue, it returns once the steps the run sent (and their retries) are done.
    */
   const cron = async (scheduledTime = Date.now()) => {
-    await worker.scheduled({ cron: "* * * * *", scheduledTime: new Date(scheduledTime) });
+    await fire(scheduledTime);
     await drain();
   };
+  /** The cron run alone: returns when the run does, whatever it sent still on the queue. */
+  const fire = (scheduledTime = Date.now()) => worker.scheduled({ cron: "* * * * *", scheduledTime: new Date(scheduledTime) });
   /**
    * What the last cron run and the steps it caused did: the run's summary line, with the
    * step counts of the queue deliveries since the run before it added in (queue mode).
@@ -161,6 +163,8 @@ export async function startWorker({ vars = {}, fakeOptions = {}, persist, queue 
   const queueOps = ({ reset = false } = {}) => test(`queue-ops${reset ? "?reset=1" : ""}`);
   /** Duplicate deliveries on demand (see support/test-entry.js); `queueFaults()` clears them. */
   const queueFaults = (setting = {}) => test("queue-faults", setting);
+  /** Puts `bodies` on the step queue as they are, not through the Worker. */
+  const sendSteps = (bodies) => test("queue-send", { bodies });
   /** Writes `entries` ({key, value, expiration?, metadata?}) straight to KV, 50 at a time. */
   const seedKv = async (entries) => {
     for (let i = 0; i < entries.length; i += 2000) await test("kv-seed", { entries: entries.slice(i, i + 2000) });
@@ -197,7 +201,7 @@ export async function startWorker({ vars = {}, fakeOptions = {}, persist, queue 
   };
 
   return {
-    mf, fake, kv, api, cron, drain, lastRun, kvOps, kvFaults, queueOps, queueFaults, seedKv, queue,
+    mf, fake, kv, api, cron, fire, drain, lastRun, kvOps, kvFaults, queueOps, queueFaults, sendSteps, seedKv, queue,
     record, upstreamId, dumpKv, logs, lines, responses, bindings,
     async close() {
       await mf.dispose();
