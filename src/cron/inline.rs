@@ -63,6 +63,10 @@ pub async fn run(
                     continue;
                 }
             };
+            // How long after its grid point a poll runs (at most the run's minute).
+            let grid = entry.meta.as_ref().and_then(|m| m.wake?.grid);
+            let late = grid.map(|g| now() - g.next_after(since.max(g.anchor_ms)));
+            let polled = tally.polled.get();
             let cx = Cx {
                 store,
                 config,
@@ -74,7 +78,11 @@ pub async fn run(
                 index: entry.meta.as_ref(),
             };
             // A run has no later delivery to hand a collection to: it waits for the next run.
-            if let Err(e) = step::run(&cx, &target, read, since, now(), budget).await {
+            let done = step::run(&cx, &target, read, since, now(), budget).await;
+            if let (Some(late), true) = (late, tally.polled.get() > polled) {
+                tally.late(late);
+            }
+            if let Err(e) = done {
                 bump(&tally.failed);
                 log.write(
                     Level::Error,

@@ -71,6 +71,10 @@ fn backoff(base: u32, attempts: u32) -> u32 {
         .min(MAX_RETRY_DELAY_SECONDS)
 }
 
+fn is_dead_letter_queue(name: &str) -> bool {
+    name.ends_with(DEAD_LETTER_SUFFIX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,8 +88,4 @@ mod tests {
         assert!(is_dead_letter_queue("edge-llm-batch-steps-dlq"));
         assert!(!is_dead_letter_queue("edge-llm-batch-steps"));
     }
-}
-
-fn is_dead_letter_queue(name: &str) -> bool {
-    name.ends_with(DEAD_LETTER_SUFFIX)
 }
