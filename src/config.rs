@@ -7,6 +7,9 @@ use edge_llm_core::http::ApiKey;
 use edge_llm_core::openai::batches::BatchEndpoint;
 use edge_llm_core::provider::{BatchApi, ChatProvider, EmbeddingProvider};
 use edge_llm_core::{anthropic, ollama, openai, Provider};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::JsValue;
 use worker::Env;
 
 /// A provider named in vars (`LLM_*` or `EMBEDDING_*`).
@@ -29,6 +32,14 @@ pub struct Config {
     /// Retries and timeout of sync calls (chat, batch create, cancel); `UPSTREAM_TIMEOUT_MS`
     /// sets the timeout (tests set it low).
     pub call: CallOptions,
+    secrets: Rc<Vec<String>>,
+}
+
+thread_local! {
+    /// The `env` last read and what it said. workerd hands every event of an isolate the same
+    /// `env` object, so vars and secrets are read once per isolate, not once per request
+    /// (reading them cost more than the rest of a chat's own work; issue 10).
+    static LAST: RefCell<Option<(JsValue, Rc<Config>)>> = const { RefCell::new(None) };
 }
 
 fn text(env: &Env, name: &str) -> Option<String> {
@@ -54,14 +65,30 @@ fn configured(env: &Env, prefix: &str) -> Option<Configured> {
 }
 
 impl Config {
-    pub fn from_env(env: &Env) -> Config {
+    /// The configuration `env` holds: read once, then reused for as long as events bring the
+    /// same `env` object (a different object, as a test double may bring, is read afresh).
+    pub fn of(env: &Env) -> Rc<Config> {
+        let js: &JsValue = env.as_ref();
+        if let Some(config) = LAST.with_borrow(|last| {
+            last.as_ref()
+                .filter(|(seen, _)| js_sys::Object::is(seen, js))
+                .map(|(_, config)| config.clone())
+        }) {
+            return config;
+        }
+        let config = Rc::new(Config::from_env(env));
+        LAST.set(Some((js.clone(), config.clone())));
+        config
+    }
+
+    fn from_env(env: &Env) -> Config {
         let number = |name: &str, default: f64| {
             text(env, name)
                 .and_then(|v| v.parse::<f64>().ok())
                 .unwrap_or(default)
         };
         let defaults = PollSchedule::default();
-        Config {
+        let mut config = Config {
             llm: configured(env, "LLM"),
             embedding: configured(env, "EMBEDDING"),
             openai_key: text(env, "OPENAI_API_KEY").map(ApiKey::new),
@@ -83,20 +110,25 @@ impl Config {
                 ),
                 timeout_ms: defaults.timeout_ms,
             },
-        }
+            secrets: Rc::default(),
+        };
+        config.secrets = Rc::new(
+            [
+                config.openai_key.as_ref().map(|k| k.expose().to_string()),
+                config.anthropic_key.as_ref().map(|k| k.expose().to_string()),
+                config.gateway_token.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|s| s.len() >= 4)
+            .collect(),
+        );
+        config
     }
 
     /// Every secret value, to scrub from anything the Worker says.
-    pub fn secrets(&self) -> Vec<String> {
-        [
-            self.openai_key.as_ref().map(|k| k.expose().to_string()),
-            self.anthropic_key.as_ref().map(|k| k.expose().to_string()),
-            self.gateway_token.clone(),
-        ]
-        .into_iter()
-        .flatten()
-        .filter(|s| s.len() >= 4)
-        .collect()
+    pub fn secrets(&self) -> Rc<Vec<String>> {
+        self.secrets.clone()
     }
 
     /// The provider and model a request asks for (`provider`/`model` override `LLM_*`).

@@ -19,10 +19,10 @@ pub struct Log {
 }
 
 impl Log {
-    pub fn new(secrets: Vec<String>) -> Self {
+    pub fn new(secrets: Rc<Vec<String>>) -> Self {
         Log {
             fields: Map::new(),
-            secrets: Rc::new(secrets),
+            secrets,
         }
     }
 

@@ -41,7 +41,7 @@ struct Summary {
 
 pub async fn run(scheduled_time: f64, env: Env) {
     let started = js_sys::Date::now();
-    let config = Config::from_env(&env);
+    let config = Config::of(&env);
     let log = Log::new(config.secrets()).with("step", "cron");
     let mut s = Summary::default();
     let budget = Budget::cron();

@@ -30,7 +30,7 @@ struct Delivered {
 
 pub async fn consume(batch: RawBatch, env: Env) {
     let started = js_sys::Date::now();
-    let config = Config::from_env(&env);
+    let config = Config::of(&env);
     let log = Log::new(config.secrets()).with("run", "queue");
     let name: String = batch.queue().map(String::from).unwrap_or_default();
     let delivered = read(&batch);

@@ -35,7 +35,7 @@ impl Ctx<'_> {
 
 pub async fn handle(mut req: Request, env: Env, worker: worker::Context) -> Response {
     let started = js_sys::Date::now();
-    let config = Config::from_env(&env);
+    let config = Config::of(&env);
     let path = req.path();
     let log = Log::new(config.secrets())
         .with("method", req.method().to_string())
