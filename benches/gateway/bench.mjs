@@ -1,6 +1,6 @@
 // The Worker against a bare JavaScript forwarder, side by side in bare `workerd serve` (issue 10).
 //
-//   bash scripts/build-worker.sh && node benches/gateway/bench.mjs [--quick | --smoke] [--seconds N] [--runs N]
+//   bash scripts/build-worker.sh && node benches/gateway/bench.mjs [--quick | --smoke] [--seconds N] [--runs N] [--build DIR]
 //
 // Starts the fake upstream (tests/support/fake-provider, a separate process), an in-memory KV
 // server, and each target in its own `workerd serve`: the edge-llm Worker (build/) and
@@ -26,7 +26,10 @@ import { startUpstream } from "./lib/upstream.mjs";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: opts } = parseArgs({
-  options: { quick: { type: "boolean" }, smoke: { type: "boolean" }, seconds: { type: "string" }, runs: { type: "string" } },
+  options: {
+    quick: { type: "boolean" }, smoke: { type: "boolean" }, seconds: { type: "string" }, runs: { type: "string" },
+    build: { type: "string" }, // another worker-build output to measure (e.g. an older commit's), default build/
+  },
 });
 const seconds = Number(opts.seconds ?? (opts.smoke ? 1 : opts.quick ? 3 : 8));
 const runs = Number(opts.runs ?? (opts.smoke ? 1 : 3));
@@ -35,8 +38,9 @@ if (!opts.smoke && !useWrk) {
   console.error("wrk is missing: `sudo apt-get install wrk` (or run with --smoke for a check without figures)");
   process.exit(2);
 }
-if (!existsSync(join(root, "build", "index.js"))) {
-  console.error("build/ is missing: run `bash scripts/build-worker.sh` first");
+const buildDir = opts.build ?? join(root, "build");
+if (!existsSync(join(buildDir, "index.js"))) {
+  console.error(`${buildDir} has no index.js: run "bash scripts/build-worker.sh" first`);
   process.exit(2);
 }
 const [LOAD_CPU, SERVER_CPU] = opts.smoke ? [undefined, undefined] : [0, 1];
@@ -53,7 +57,7 @@ const bindings = {
 };
 const auth = { authorization: `Bearer ${TOKEN}` };
 const json = { ...auth, "content-type": "application/json" };
-const build = (name, type = "esModule") => ({ name, path: join(root, "build", name), type });
+const build = (name, type = "esModule") => ({ name, path: join(buildDir, name), type });
 const TARGETS = {
   forwarder: { modules: [{ name: "forwarder.js", path: join(here, "workers", "forwarder.js"), type: "esModule" }], readyPath: "/" },
   "edge-llm": { modules: [build("index.js"), build("index_bg.wasm", "wasm")], readyPath: "/v1/health/live" },
@@ -134,7 +138,7 @@ const direct = {
 };
 const directP50 = (await measure([async () => {
   const load = useWrk ? wrk : nodeLoad;
-  return load(upstream.openaiBaseUrl.replace(/\/v1$/, "/v1"), direct, { connections: 1, seconds, cpu: LOAD_CPU });
+  return load(upstream.openaiBaseUrl, direct, { connections: 1, seconds, cpu: LOAD_CPU });
 }]))[0].p50Ms;
 
 const rows = {};

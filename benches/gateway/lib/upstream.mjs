@@ -12,6 +12,7 @@ export async function startUpstream({ cpu }) {
     : ["taskset", ["-c", String(cpu), process.execPath, CLI]];
   const child = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"] });
   const exited = new Promise((resolve) => child.once("exit", resolve));
+  process.once("exit", () => child.kill("SIGKILL")); // never outlive the bench
   const [line] = await Promise.race([
     createInterface({ input: child.stdout })[Symbol.asyncIterator]().next().then((r) => [r.value]),
     exited.then((code) => { throw new Error(`the fake upstream exited with ${code}`); }),

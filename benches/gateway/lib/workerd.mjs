@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { freePort, waitForAnswer } from "./net.mjs";
 
 const require = createRequire(import.meta.url);
@@ -21,8 +21,9 @@ const capnpString = (s) => JSON.stringify(s); // capnp text strings take JSON's 
  * reach loopback, where the fake upstream listens.
  * `modules`: [{name, path, type: "esModule" | "wasm"}]; the first is the entry.
  */
-function config({ modules, bindings, port, kvAddress }) {
-  const mod = (m) => `(name = ${capnpString(m.name)}, ${m.type} = embed ${capnpString(m.path)})`;
+function config({ dir, modules, bindings, port, kvAddress }) {
+  // capnp reads an absolute embed path against its import path, not the file system root.
+  const mod = (m) => `(name = ${capnpString(m.name)}, ${m.type} = embed ${capnpString(relative(dir, m.path))})`;
   const text = Object.entries(bindings).map(([k, v]) => `(name = ${capnpString(k)}, text = ${capnpString(v)})`);
   return `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
@@ -42,22 +43,23 @@ const config :Workerd.Config = (
 
 /**
  * Starts `workerd serve` on a free loopback port; resolves once `readyPath` answers.
- * `cpu`: the CPU to pin it to (taskset), or undefined. Resolves to
+ * `cpu`: the CPU to pin it to (taskset), or undefined; `inspectorPort`: where workerd's
+ * inspector listens (the V8 profiler, profile.mjs), or none. Resolves to
  * {url, pid, cpuMs(), startedAt, firstAnswerMs, close()}.
  */
-export async function startWorkerd({ modules, bindings, kvAddress, cpu, readyPath = "/", headers = {} }) {
+export async function startWorkerd({ modules, bindings, kvAddress, cpu, readyPath = "/", headers = {}, inspectorPort }) {
   const dir = mkdtempSync(join(tmpdir(), "edge-llm-bench-"));
   const port = await freePort();
   const file = join(dir, "config.capnp");
-  writeFileSync(file, config({ modules, bindings, port, kvAddress }));
-  const [command, args] = cpu === undefined
-    ? [WORKERD, ["serve", file]]
-    : ["taskset", ["-c", String(cpu), WORKERD, "serve", file]];
+  writeFileSync(file, config({ dir, modules, bindings, port, kvAddress }));
+  const serve = ["serve", file, ...(inspectorPort ? [`--inspector-addr=127.0.0.1:${inspectorPort}`] : [])];
+  const [command, args] = cpu === undefined ? [WORKERD, serve] : ["taskset", ["-c", String(cpu), WORKERD, ...serve]];
   const startedAt = performance.now();
   const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d) => { stderr = (stderr + d).slice(-4000); });
   const exited = new Promise((resolve) => child.once("exit", resolve));
+  process.once("exit", () => child.kill("SIGKILL")); // never outlive the bench
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitForAnswer(`${url}${readyPath}`, { headers, exited });

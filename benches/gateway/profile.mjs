@@ -1,0 +1,100 @@
+// Where the Worker's CPU goes on one route: a V8 CPU profile of the Worker in bare workerd,
+// taken through workerd's inspector while a load loop runs, summed by function (issue 10).
+//
+//   source scripts/env.sh && "$NODE22" benches/gateway/profile.mjs [--shape chat|tokens|status] [--seconds N] [--build DIR]
+//
+// Prints the functions with the most self time (JavaScript glue, wasm functions by their Rust
+// names, V8 builtins, "(garbage collector)", "(program)" for the runtime outside V8), each
+// as a share of all samples and as µs per request, then the same grouped into stages.
+// Node 22 for its global WebSocket (the inspector speaks the Chrome DevTools Protocol).
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { startKvServer } from "./lib/kv-server.mjs";
+import { nodeLoad } from "./lib/load.mjs";
+import { freePort } from "./lib/net.mjs";
+import { startUpstream } from "./lib/upstream.mjs";
+import { startWorkerd } from "./lib/workerd.mjs";
+
+const root = join(import.meta.dirname, "..", "..");
+const { values: opts } = parseArgs({
+  options: { shape: { type: "string", default: "chat" }, seconds: { type: "string", default: "5" }, build: { type: "string" } },
+});
+if (!globalThis.WebSocket) {
+  console.error("run this with Node 22 or later: source scripts/env.sh && \"$NODE22\" benches/gateway/profile.mjs");
+  process.exit(2);
+}
+const buildDir = opts.build ?? join(root, "build");
+const TOKEN = "bench-gateway-token-0123456789abcdef";
+const upstream = await startUpstream({});
+const kv = await startKvServer();
+const inspectorPort = await freePort();
+const server = await startWorkerd({
+  modules: [
+    { name: "index.js", path: join(buildDir, "index.js"), type: "esModule" },
+    { name: "index_bg.wasm", path: join(buildDir, "index_bg.wasm"), type: "wasm" },
+  ],
+  bindings: { LLM_PROVIDER: "openai", LLM_MODEL: "gpt-4o-mini", OPENAI_BASE_URL: upstream.openaiBaseUrl, OPENAI_API_KEY: upstream.openaiKey, GATEWAY_TOKEN: TOKEN },
+  kvAddress: kv.address,
+  readyPath: "/v1/health/live",
+  inspectorPort,
+});
+
+const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+const messages = [
+  { role: "system", content: "You triage pull requests. Answer in JSON with keys priority and labels." },
+  { role: "user", content: "PR #4182: Fix off-by-one in the pagination cursor; adds a regression test for the last page." },
+];
+let shape;
+if (opts.shape === "status") {
+  const created = await fetch(`${server.url}/v1/batches`, { method: "POST", headers, body: JSON.stringify({ requests: [{ id: "r0", messages }] }) });
+  shape = { method: "GET", path: `/v1/batches/${(await created.json()).id}`, headers };
+} else if (opts.shape === "tokens") {
+  shape = { method: "POST", path: "/v1/tokens", headers, body: JSON.stringify({ text: JSON.stringify({ messages }), model: "gpt-4o" }) };
+} else {
+  shape = { method: "POST", path: "/v1/chat", headers, body: JSON.stringify({ messages }) };
+}
+
+await nodeLoad(server.url, shape, { connections: 4, seconds: 2 }); // warm-up: JIT, tier-up
+
+const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
+const socket = new WebSocket(targets[0].webSocketDebuggerUrl);
+await new Promise((resolve, reject) => { socket.onopen = resolve; socket.onerror = reject; });
+let nextId = 1;
+const pending = new Map();
+socket.onmessage = (event) => {
+  const message = JSON.parse(event.data);
+  pending.get(message.id)?.(message);
+  pending.delete(message.id);
+};
+const send = (method, params = {}) => new Promise((resolve, reject) => {
+  const id = nextId++;
+  pending.set(id, (m) => (m.error ? reject(new Error(`${method}: ${m.error.message}`)) : resolve(m.result)));
+  socket.send(JSON.stringify({ id, method, params }));
+});
+
+await send("Profiler.enable");
+await send("Profiler.setSamplingInterval", { interval: 50 }); // µs
+await send("Profiler.start");
+const load = await nodeLoad(server.url, shape, { connections: 4, seconds: Number(opts.seconds) });
+const { profile } = await send("Profiler.stop");
+socket.close();
+
+// Self time per function: each sample is charged to the node it landed in.
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const self = new Map();
+profile.samples.forEach((id, i) => {
+  const { functionName, url } = byId.get(id).callFrame;
+  const name = functionName || (url ? `(anonymous) ${url.split("/").pop()}` : "(anonymous)");
+  self.set(name, (self.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
+const total = [...self.values()].reduce((a, b) => a + b, 0);
+const perRequest = (us) => (us / load.requests).toFixed(1);
+console.log(`# ${opts.shape}: ${load.requests} requests in ${opts.seconds} s, ${profile.samples.length} samples; µs/request is profile time (not all of it CPU: idle shows as "(idle)")\n`);
+console.log("| function | share | µs / request |\n|---|---:|---:|");
+for (const [name, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
+  console.log(`| ${name.slice(0, 90)} | ${((100 * us) / total).toFixed(1)}% | ${perRequest(us)} |`);
+}
+
+await server.close();
+await kv.close();
+await upstream.close();
