@@ -36,16 +36,31 @@ pub fn declared_length(req: &Request, limit: usize) -> Result<Option<usize>, Api
 pub async fn read_text(req: &mut Request, limit: usize) -> Result<String, ApiError> {
     let too_large = || too_large(limit);
     let declared = declared_length(req, limit)?;
-    let mut bytes = Vec::with_capacity(declared.unwrap_or(0).min(limit));
+    let bytes = match declared {
+        // The runtime frames the body by its declared length, so it holds at most `limit`
+        // bytes: one `arrayBuffer()` reads it, several times cheaper than a reader's
+        // chunk-by-chunk calls across the wasm boundary (issue 10).
+        Some(_) => req.bytes().await.map_err(|e| ApiError::field("body", e))?,
+        None => read_chunks(req, limit).await?,
+    };
+    if bytes.len() > limit {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|_| ApiError::field("body", "is not valid UTF-8"))
+}
+
+/// A body of unknown length, counted as it arrives so no more than `limit` bytes are held.
+async fn read_chunks(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let mut bytes = Vec::new();
     let mut stream = req.stream().map_err(|e| ApiError::field("body", e))?;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| ApiError::field("body", e))?;
         if bytes.len() + chunk.len() > limit {
-            return Err(too_large());
+            return Err(too_large(limit));
         }
         bytes.extend_from_slice(&chunk);
     }
-    String::from_utf8(bytes).map_err(|_| ApiError::field("body", "is not valid UTF-8"))
+    Ok(bytes)
 }
 
 /// Parses `text` as `T`, naming the offending field in the error.

@@ -29,6 +29,7 @@ const { values: opts } = parseArgs({
   options: {
     quick: { type: "boolean" }, smoke: { type: "boolean" }, seconds: { type: "string" }, runs: { type: "string" },
     build: { type: "string" }, // another worker-build output to measure (e.g. an older commit's), default build/
+    only: { type: "string" }, // chat alone, or chat and one other shape (tokens, "batch status"): quicker runs
   },
 });
 const seconds = Number(opts.seconds ?? (opts.smoke ? 1 : opts.quick ? 3 : 8));
@@ -142,7 +143,7 @@ const directP50 = (await measure([async () => {
 }]))[0].p50Ms;
 
 const rows = {};
-for (const [name, shape] of Object.entries(SHAPES)) {
+for (const [name, shape] of Object.entries(SHAPES).filter(([name]) => !opts.only || name === opts.only || name === "chat")) {
   const targets = shape.peer ? [shape.peer, "edge-llm"] : ["edge-llm"];
   const [single, sixteen] = [
     await measure(targets.map((t) => () => cell(t, shape, 1))),

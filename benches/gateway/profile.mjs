@@ -1,7 +1,7 @@
 // Where the Worker's CPU goes on one route: a V8 CPU profile of the Worker in bare workerd,
 // taken through workerd's inspector while a load loop runs, summed by function (issue 10).
 //
-//   source scripts/env.sh && "$NODE22" benches/gateway/profile.mjs [--shape chat|tokens|status] [--seconds N] [--build DIR]
+//   source scripts/env.sh && "$NODE22" benches/gateway/profile.mjs [--target edge-llm|forwarder] [--shape chat|tokens|status] [--seconds N] [--build DIR]
 //
 // Prints the functions with the most self time (JavaScript glue, wasm functions by their Rust
 // names, V8 builtins, "(garbage collector)", "(program)" for the runtime outside V8), each
@@ -17,7 +17,7 @@ import { startWorkerd } from "./lib/workerd.mjs";
 
 const root = join(import.meta.dirname, "..", "..");
 const { values: opts } = parseArgs({
-  options: { shape: { type: "string", default: "chat" }, seconds: { type: "string", default: "5" }, build: { type: "string" } },
+  options: { target: { type: "string", default: "edge-llm" }, shape: { type: "string", default: "chat" }, seconds: { type: "string", default: "5" }, build: { type: "string" } },
 });
 if (!globalThis.WebSocket) {
   console.error("run this with Node 22 or later: source scripts/env.sh && \"$NODE22\" benches/gateway/profile.mjs");
@@ -29,10 +29,12 @@ const upstream = await startUpstream({});
 const kv = await startKvServer();
 const inspectorPort = await freePort();
 const server = await startWorkerd({
-  modules: [
-    { name: "index.js", path: join(buildDir, "index.js"), type: "esModule" },
-    { name: "index_bg.wasm", path: join(buildDir, "index_bg.wasm"), type: "wasm" },
-  ],
+  modules: opts.target === "forwarder"
+    ? [{ name: "forwarder.js", path: join(import.meta.dirname, "workers", "forwarder.js"), type: "esModule" }]
+    : [
+      { name: "index.js", path: join(buildDir, "index.js"), type: "esModule" },
+      { name: "index_bg.wasm", path: join(buildDir, "index_bg.wasm"), type: "wasm" },
+    ],
   bindings: { LLM_PROVIDER: "openai", LLM_MODEL: "gpt-4o-mini", OPENAI_BASE_URL: upstream.openaiBaseUrl, OPENAI_API_KEY: upstream.openaiKey, GATEWAY_TOKEN: TOKEN },
   kvAddress: kv.address,
   readyPath: "/v1/health/live",
@@ -46,6 +48,7 @@ const messages = [
 ];
 let shape;
 if (opts.shape === "status") {
+  if (opts.target === "forwarder") throw new Error("the forwarder has no batch create route: profile its chat");
   const created = await fetch(`${server.url}/v1/batches`, { method: "POST", headers, body: JSON.stringify({ requests: [{ id: "r0", messages }] }) });
   shape = { method: "GET", path: `/v1/batches/${(await created.json()).id}`, headers };
 } else if (opts.shape === "tokens") {
@@ -83,13 +86,15 @@ socket.close();
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const self = new Map();
 profile.samples.forEach((id, i) => {
-  const { functionName, url } = byId.get(id).callFrame;
-  const name = functionName || (url ? `(anonymous) ${url.split("/").pop()}` : "(anonymous)");
+  const { functionName, url, lineNumber } = byId.get(id).callFrame;
+  const where = url ? ` ${url.split("/").pop()}:${lineNumber + 1}` : "";
+  // Short names are minified runtime JavaScript: say where they live.
+  const name = functionName.length > 2 ? functionName : `${functionName || "(anonymous)"}${where}`;
   self.set(name, (self.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0));
 });
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const perRequest = (us) => (us / load.requests).toFixed(1);
-console.log(`# ${opts.shape}: ${load.requests} requests in ${opts.seconds} s, ${profile.samples.length} samples; µs/request is profile time (not all of it CPU: idle shows as "(idle)")\n`);
+console.log(`# ${opts.target}, ${opts.shape}: ${load.requests} requests in ${opts.seconds} s, ${profile.samples.length} samples; µs/request is profile time (not all of it CPU: idle shows as "(idle)")\n`);
 console.log("| function | share | µs / request |\n|---|---:|---:|");
 for (const [name, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
   console.log(`| ${name.slice(0, 90)} | ${((100 * us) / total).toFixed(1)}% | ${perRequest(us)} |`);

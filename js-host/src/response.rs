@@ -42,6 +42,27 @@ impl JsResponse {
     }
 }
 
+impl JsResponse {
+    /// `json()` of a real `Response`, read as text and parsed here: `response.json()` would
+    /// parse it into JavaScript objects only for us to stringify them again to cross into
+    /// wasm (issue 10). Text serde refuses (a number beyond f64, a lone surrogate) takes
+    /// the old path through `JSON.parse`, so the value and the error are the same as before.
+    async fn real_json(self) -> Result<Value, BodyError> {
+        let text = match call_method(&self.0, "text").await {
+            Some(Ok(text)) => text.as_string().unwrap_or_default(),
+            Some(Err(thrown)) => return Err(BodyError::NotJson(error_message(&thrown))),
+            None => String::new(),
+        };
+        if let Ok(value) = serde_json::from_str(&text) {
+            return Ok(value);
+        }
+        match js_sys::JSON::parse(&text) {
+            Ok(value) => from_js_json(&value).map_err(BodyError::NotJson),
+            Err(thrown) => Err(BodyError::NotJson(error_message(&thrown))),
+        }
+    }
+}
+
 impl UpstreamResponse for JsResponse {
     fn head(&self) -> ResponseHead {
         ResponseHead {
@@ -61,6 +82,9 @@ impl UpstreamResponse for JsResponse {
     }
 
     async fn json(self) -> Result<Value, BodyError> {
+        if self.0.is_instance_of::<web_sys::Response>() {
+            return self.real_json().await;
+        }
         match call_method(&self.0, "json").await {
             Some(Ok(value)) => from_js_json(&value).map_err(BodyError::NotJson),
             Some(Err(thrown)) => Err(BodyError::NotJson(error_message(&thrown))),

@@ -13,6 +13,10 @@ const require = createRequire(import.meta.url);
 export const WORKERD = join(require.resolve("workerd/package.json"), "..", "bin", "workerd");
 const TICKS_PER_SECOND = 100; // USER_HZ, the unit of /proc/<pid>/stat times on Linux
 
+/** Running workerd processes, killed if the bench exits first (an error, ^C). */
+const live = new Set();
+process.once("exit", () => { for (const child of live) child.kill("SIGKILL"); });
+
 const capnpString = (s) => JSON.stringify(s); // capnp text strings take JSON's escapes
 
 /**
@@ -59,7 +63,8 @@ export async function startWorkerd({ modules, bindings, kvAddress, cpu, readyPat
   let stderr = "";
   child.stderr.on("data", (d) => { stderr = (stderr + d).slice(-4000); });
   const exited = new Promise((resolve) => child.once("exit", resolve));
-  process.once("exit", () => child.kill("SIGKILL")); // never outlive the bench
+  live.add(child);
+  exited.then(() => live.delete(child));
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitForAnswer(`${url}${readyPath}`, { headers, exited });
