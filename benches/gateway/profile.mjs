@@ -17,7 +17,7 @@ import { startWorkerd } from "./lib/workerd.mjs";
 
 const root = join(import.meta.dirname, "..", "..");
 const { values: opts } = parseArgs({
-  options: { target: { type: "string", default: "edge-llm" }, shape: { type: "string", default: "chat" }, seconds: { type: "string", default: "5" }, build: { type: "string" } },
+  options: { top: { type: "string", default: "30" }, target: { type: "string", default: "edge-llm" }, shape: { type: "string", default: "chat" }, seconds: { type: "string", default: "5" }, build: { type: "string" } },
 });
 if (!globalThis.WebSocket) {
   console.error("run this with Node 22 or later: source scripts/env.sh && \"$NODE22\" benches/gateway/profile.mjs");
@@ -93,10 +93,25 @@ profile.samples.forEach((id, i) => {
   self.set(name, (self.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0));
 });
 const total = [...self.values()].reduce((a, b) => a + b, 0);
+// The same samples by where the code lives: Rust compiled to wasm, the wasm-bindgen glue
+// (index.js, the `__wbg_*` imports among it), and the runtime (builtins, fetch, GC, idle).
+const kinds = new Map();
+profile.samples.forEach((id, i) => {
+  const { url, functionName } = byId.get(id).callFrame;
+  const kind = url.startsWith("wasm://") ? "Rust (wasm)"
+    : url.endsWith("index.js") ? (functionName.startsWith("__wbg_") ? "glue: imports wasm calls (__wbg_*)" : "glue: other index.js")
+    : url.endsWith("forwarder.js") ? "forwarder.js"
+    : ["(idle)", "(program)", "(garbage collector)"].includes(functionName) ? functionName
+    : "runtime builtins (fetch, Response, timers, …)";
+  kinds.set(kind, (kinds.get(kind) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
 const perRequest = (us) => (us / load.requests).toFixed(1);
 console.log(`# ${opts.target}, ${opts.shape}: ${load.requests} requests in ${opts.seconds} s, ${profile.samples.length} samples; µs/request is profile time (not all of it CPU: idle shows as "(idle)")\n`);
 console.log("| function | share | µs / request |\n|---|---:|---:|");
-for (const [name, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
+for (const [kind, us] of [...kinds].sort((a, b) => b[1] - a[1])) {
+  console.log(`| **${kind}** | ${((100 * us) / total).toFixed(1)}% | ${perRequest(us)} |`);
+}
+for (const [name, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(opts.top))) {
   console.log(`| ${name.slice(0, 90)} | ${((100 * us) / total).toFixed(1)}% | ${perRequest(us)} |`);
 }
 

@@ -15,7 +15,8 @@ use crate::config::Config;
 use crate::log::Log;
 use serde::Serialize;
 use serde_json::json;
-use worker::{Env, Method, Request, Response};
+use crate::incoming::Incoming;
+use worker::{Env, Method, Response};
 
 /// What every handler gets.
 pub struct Ctx<'a> {
@@ -33,7 +34,7 @@ impl Ctx<'_> {
     }
 }
 
-pub async fn handle(mut req: Request, env: Env, worker: worker::Context) -> Response {
+pub async fn handle(mut req: Incoming, env: Env, worker: worker::Context) -> Response {
     let started = js_sys::Date::now();
     let config = Config::of(&env);
     let path = req.path();
@@ -66,7 +67,7 @@ pub async fn handle(mut req: Request, env: Env, worker: worker::Context) -> Resp
     response
 }
 
-async fn route(req: &mut Request, path: &str, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+async fn route(req: &mut Incoming, path: &str, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     let method = req.method();
     if segments == ["v1", "health", "live"] {
