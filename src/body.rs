@@ -4,7 +4,7 @@
 use crate::api_error::ApiError;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
-use crate::incoming::Incoming;
+use worker::Request;
 
 pub const MIB: usize = 1024 * 1024;
 
@@ -19,7 +19,7 @@ pub fn too_large(limit: usize) -> ApiError {
 
 /// The length the request declares, refused at once when over `limit` (a chunked body is
 /// counted as it is read instead).
-pub fn declared_length(req: &Incoming, limit: usize) -> Result<Option<usize>, ApiError> {
+pub fn declared_length(req: &Request, limit: usize) -> Result<Option<usize>, ApiError> {
     let declared = req
         .headers()
         .get("content-length")
@@ -33,7 +33,7 @@ pub fn declared_length(req: &Incoming, limit: usize) -> Result<Option<usize>, Ap
 }
 
 /// The body as text, refusing more than `limit` bytes.
-pub async fn read_text(req: &mut Incoming, limit: usize) -> Result<String, ApiError> {
+pub async fn read_text(req: &mut Request, limit: usize) -> Result<String, ApiError> {
     let too_large = || too_large(limit);
     let declared = declared_length(req, limit)?;
     let bytes = match declared {
@@ -50,7 +50,7 @@ pub async fn read_text(req: &mut Incoming, limit: usize) -> Result<String, ApiEr
 }
 
 /// A body of unknown length, counted as it arrives so no more than `limit` bytes are held.
-async fn read_chunks(req: &mut Incoming, limit: usize) -> Result<Vec<u8>, ApiError> {
+async fn read_chunks(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
     let mut bytes = Vec::new();
     let mut stream = req.stream().map_err(|e| ApiError::field("body", e))?;
     while let Some(chunk) = stream.next().await {

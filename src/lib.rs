@@ -15,7 +15,6 @@ mod body;
 mod collect;
 mod compat;
 mod config;
-mod incoming;
 mod cron;
 mod input_stream;
 mod log;
@@ -28,15 +27,11 @@ mod store;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
-use worker::{event, Context, Env, Response, Result, ScheduleContext, ScheduledEvent};
+use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 #[event(fetch)]
-async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<Response> {
-    match incoming::Incoming::new(req) {
-        Ok(req) => Ok(routes::handle(req, env, ctx).await),
-        // workerd hands only parsed URLs on; this answers in the API's shape regardless.
-        Err(e) => Ok(api_error::ApiError::field("url", e).into_response(|t| t.to_string())),
-    }
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    Ok(routes::handle(req, env, ctx).await)
 }
 
 #[event(scheduled)]

@@ -2,36 +2,13 @@
 
 use crate::convert::{error_message, to_js};
 use crate::response::JsResponse;
-use crate::timers::sleep;
+use crate::timers::{clear_timeout, sleep, timeout_promise};
 use edge_llm_core::host::{FetchError, Host, Level};
 use edge_llm_core::http::{Body, HttpRequest, Method};
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen_futures::JsFuture;
-
-#[wasm_bindgen(module = "/src/send.js")]
-extern "C" {
-    /// fetchFn(url, init) with the timeout race, in one crossing (see send.js).
-    #[wasm_bindgen(catch)]
-    #[allow(clippy::too_many_arguments)]
-    fn send(
-        fetch_fn: &Function,
-        this: &JsValue,
-        url: &str,
-        method: &str,
-        headers: &JsValue,
-        body: &JsValue,
-        timeout_ms: Option<f64>,
-        timed_out: &JsValue,
-    ) -> Result<Promise, JsValue>;
-}
-
-thread_local! {
-    /// What `send` resolves to when the timer wins: an object no fetchFn can return.
-    static TIMED_OUT: JsValue = Object::new().into();
-}
 
 /// A logger object with any of `debug`/`info`/`warn`/`error(msg, meta)`; absent methods
 /// are skipped.
@@ -142,7 +119,7 @@ impl JsHost {
             headers: headers.to_vec(),
             body: Body::Empty,
         };
-        let init = JsHost::init(&head)?;
+        let init = JsHost::init(&head, None)?;
         let network = |e: JsValue| FetchError::Network(error_message(&e));
         Reflect::set(&init, &"body".into(), body).map_err(network)?;
         // Node's fetch insists on this for a stream body; workerd ignores it.
@@ -159,7 +136,7 @@ impl JsHost {
 
     /// The `init` the reference passes: a plain object, headers a plain object, and only
     /// the members the request has.
-    fn init(request: &HttpRequest) -> Result<Object, FetchError> {
+    fn init(request: &HttpRequest, signal: Option<&JsValue>) -> Result<Object, FetchError> {
         let init = Object::new();
         let set = |key: &str, value: &JsValue| {
             Reflect::set(&init, &key.into(), value)
@@ -182,6 +159,9 @@ impl JsHost {
                 "body",
                 &form_data(form).map_err(|e| FetchError::Network(error_message(&e)))?,
             )?,
+        }
+        if let Some(signal) = signal {
+            set("signal", signal)?;
         }
         Ok(init)
     }
@@ -208,40 +188,40 @@ impl Host for JsHost {
         request: &HttpRequest,
         timeout_ms: Option<u64>,
     ) -> Result<JsResponse, FetchError> {
-        let network = |e: JsValue| FetchError::Network(error_message(&e));
-        let headers = match request.headers.is_empty() {
-            true => JsValue::UNDEFINED,
-            false => {
-                let object: serde_json::Map<String, Value> = request
-                    .headers
-                    .iter()
-                    .map(|(name, value)| (name.to_string(), Value::from(value.as_str())))
-                    .collect();
-                JsValue::from_str(&Value::Object(object).to_string())
+        let controller = match timeout_ms {
+            Some(_) => Some(
+                web_sys::AbortController::new()
+                    .map_err(|e| FetchError::Network(error_message(&e)))?,
+            ),
+            None => None,
+        };
+        let signal: Option<JsValue> = controller.as_ref().map(|c| c.signal().into());
+        let init = JsHost::init(request, signal.as_ref())?;
+        let call = self
+            .fetch_fn
+            .call2(&self.this, &JsValue::from_str(&request.url), &init);
+        // A double may return a plain object, or throw synchronously.
+        let answer = Promise::resolve(&call.map_err(|e| FetchError::Network(error_message(&e)))?);
+        let Some(ms) = timeout_ms else {
+            return JsFuture::from(answer)
+                .await
+                .map(JsResponse::new)
+                .map_err(|e| FetchError::Network(error_message(&e)));
+        };
+        // Race the answer against a timer, so even a fetchFn that ignores `signal` times out.
+        let marker = JsValue::from(Object::new());
+        let (timer, timer_id) = timeout_promise(ms as f64, &marker);
+        let raced = JsFuture::from(Promise::race(&Array::of2(&answer, &timer))).await;
+        clear_timeout(&timer_id);
+        match raced {
+            Ok(value) if value == marker => {
+                if let Some(controller) = controller {
+                    controller.abort();
+                }
+                Err(FetchError::Timeout)
             }
-        };
-        let body = match &request.body {
-            Body::Empty => JsValue::UNDEFINED,
-            Body::Json(json) => JsValue::from_str(json),
-            Body::Multipart(form) => form_data(form).map_err(network)?,
-        };
-        let answer = TIMED_OUT.with(|timed_out| {
-            send(
-                &self.fetch_fn,
-                &self.this,
-                &request.url,
-                request.method.as_str(),
-                &headers,
-                &body,
-                timeout_ms.map(|ms| ms as f64),
-                timed_out,
-            )
-        })
-        .map_err(network)?;
-        match JsFuture::from(answer).await {
-            Ok(value) if TIMED_OUT.with(|timed_out| value == *timed_out) => Err(FetchError::Timeout),
             Ok(value) => Ok(JsResponse::new(value)),
-            Err(e) => Err(network(e)),
+            Err(e) => Err(FetchError::Network(error_message(&e))),
         }
     }
 

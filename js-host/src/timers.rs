@@ -24,3 +24,25 @@ pub async fn sleep(ms: f64) {
     });
     let _ = JsFuture::from(promise).await;
 }
+
+/// A promise that resolves to `marker` after `ms`, and the timer id to clear it with.
+pub(crate) fn timeout_promise(ms: f64, marker: &JsValue) -> (Promise, JsValue) {
+    let set_timeout = global_fn("setTimeout");
+    let mut id = JsValue::UNDEFINED;
+    let promise = Promise::new(&mut |resolve, _reject| {
+        // setTimeout passes `marker` on to `resolve`: no Rust closure to leak when cleared.
+        id = set_timeout
+            .call3(
+                &JsValue::UNDEFINED,
+                &resolve,
+                &JsValue::from_f64(ms),
+                marker,
+            )
+            .unwrap_or(JsValue::UNDEFINED);
+    });
+    (promise, id)
+}
+
+pub(crate) fn clear_timeout(id: &JsValue) {
+    let _ = global_fn("clearTimeout").call1(&JsValue::UNDEFINED, id);
+}

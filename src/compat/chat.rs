@@ -18,14 +18,13 @@ use edge_llm_core::compat::{split_model, CompatError};
 use edge_llm_core::error::{Op, Operation};
 use edge_llm_core::host::{Host, UpstreamResponse};
 use edge_llm_core::retry::RetryPolicy;
-use crate::incoming::Incoming;
-use worker::{Response};
+use worker::{Request, Response};
 
 /// Images travel inline as base64, so a chat body may be larger than the gateway's own
 /// routes take (4 MiB); 16 MiB keeps a request and its translation well inside the isolate.
 const BODY_LIMIT: usize = 16 * MIB;
 
-pub async fn completions(req: &mut Incoming, ctx: &Ctx<'_>) -> Result<Response, CompatError> {
+pub async fn completions(req: &mut Request, ctx: &Ctx<'_>) -> Result<Response, CompatError> {
     let body = json_body(req, BODY_LIMIT).await?;
     let model = match &body["model"] {
         serde_json::Value::String(m) if !m.is_empty() => m.clone(),

@@ -15,10 +15,9 @@ use edge_llm_core::host::UpstreamResponse;
 use edge_llm_core::provider::{ChatProvider, EmbeddingProvider};
 use edge_llm_core::retry::RetryPolicy;
 use edge_llm_core::Provider;
-use crate::incoming::Incoming;
-use worker::{Response};
+use worker::{Request, Response};
 
-pub async fn create(req: &mut Incoming, ctx: &Ctx<'_>) -> Result<Response, CompatError> {
+pub async fn create(req: &mut Request, ctx: &Ctx<'_>) -> Result<Response, CompatError> {
     let body = json_body(req, 4 * MIB).await?;
     let model = match &body["model"] {
         serde_json::Value::String(m) if !m.is_empty() => m.clone(),

@@ -22,8 +22,7 @@ use crate::routes::Ctx;
 use edge_llm_core::compat::CompatError;
 use edge_llm_core::host::Level;
 use serde_json::json;
-use crate::incoming::Incoming;
-use worker::{Method, Response};
+use worker::{Method, Request, Response};
 
 enum Route {
     Chat,
@@ -33,7 +32,7 @@ enum Route {
 }
 
 /// The answer when `segments` is a compatible route, else `None`.
-pub async fn route(req: &mut Incoming, segments: &[&str], ctx: &Ctx<'_>) -> Option<Response> {
+pub async fn route(req: &mut Request, segments: &[&str], ctx: &Ctx<'_>) -> Option<Response> {
     let (allow, route) = match segments {
         ["v1", "chat", "completions"] => (Method::Post, Route::Chat),
         ["v1", "embeddings"] => (Method::Post, Route::Embeddings),
@@ -98,7 +97,7 @@ fn decode(segment: &str) -> String {
 }
 
 /// The request body as JSON (a 400 in OpenAI's shape when it is not), at most `limit` bytes.
-async fn json_body(req: &mut Incoming, limit: usize) -> Result<serde_json::Value, CompatError> {
+async fn json_body(req: &mut Request, limit: usize) -> Result<serde_json::Value, CompatError> {
     let text = crate::body::read_text(req, limit)
         .await
         .map_err(respond::from_api_error)?;

@@ -11,8 +11,7 @@ use edge_llm_core::client::batch::BatchDriver;
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::HashMap;
-use crate::incoming::Incoming;
-use worker::{Response};
+use worker::{Request, Response};
 
 /// Results per `GET …/results` page.
 const RESULTS_PER_CALL: u64 = 100;
@@ -50,7 +49,7 @@ struct ResultsQuery {
 /// One page of results, in input order. It reads only the fragments that hold the page's
 /// range (their manifest says which), one at a time, and passes the stored JSON on
 /// unparsed: a page of large answers never has its 1,000-item neighbourhood in memory.
-pub async fn results(id: &str, req: &Incoming, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+pub async fn results(id: &str, req: &Request, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let store = Store::new(ctx.env)?;
     let record = load(&store, id).await?;
     let Some(outcome) = record.job.outcome() else {

@@ -11,8 +11,7 @@ use edge_llm_core::message::Message;
 use edge_llm_core::retry::RetryPolicy;
 use serde::Deserialize;
 use serde_json::json;
-use crate::incoming::Incoming;
-use worker::{Response};
+use worker::{Request, Response};
 
 /// What a sync call through the Worker may take (the timeout is `Config::call`'s).
 pub const CHAT_CALL: CallOptions = CallOptions {
@@ -30,7 +29,7 @@ struct ChatBody {
     model: Option<String>,
 }
 
-pub async fn chat(req: &mut Incoming, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+pub async fn chat(req: &mut Request, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let body: ChatBody = parse(&read_text(req, 4 * MIB).await?)?;
     let provider = ctx
         .config

@@ -10,8 +10,7 @@ use edge_llm_core::health::{Depth, Target};
 use edge_llm_core::provider::{ChatProvider, EmbeddingProvider};
 use futures_util::future::join_all;
 use serde_json::{json, Value};
-use crate::incoming::Incoming;
-use worker::{Response};
+use worker::{Request, Response};
 
 const PROBE_TIMEOUT_MS: u64 = 5_000;
 
@@ -46,11 +45,11 @@ fn check_of<T>(
     }
 }
 
-pub async fn check(req: &Incoming, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
-    let deep = req
-        .url()
-        .query_pairs()
-        .any(|(k, v)| k == "deep" && (v == "1" || v == "true"));
+pub async fn check(req: &Request, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let deep = req.url().ok().is_some_and(|u| {
+        u.query_pairs()
+            .any(|(k, v)| k == "deep" && (v == "1" || v == "true"))
+    });
     let depth = if deep { Depth::Deep } else { Depth::Free };
     let mut checks = vec![];
     if let (Some(c), Some(built)) = (&ctx.config.llm, ctx.config.llm_provider()) {

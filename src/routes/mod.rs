@@ -15,8 +15,7 @@ use crate::config::Config;
 use crate::log::Log;
 use serde::Serialize;
 use serde_json::json;
-use crate::incoming::Incoming;
-use worker::{Env, Method, Response};
+use worker::{Env, Method, Request, Response};
 
 /// What every handler gets.
 pub struct Ctx<'a> {
@@ -34,7 +33,7 @@ impl Ctx<'_> {
     }
 }
 
-pub async fn handle(mut req: Incoming, env: Env, worker: worker::Context) -> Response {
+pub async fn handle(mut req: Request, env: Env, worker: worker::Context) -> Response {
     let started = js_sys::Date::now();
     let config = Config::of(&env);
     let path = req.path();
@@ -67,7 +66,7 @@ pub async fn handle(mut req: Incoming, env: Env, worker: worker::Context) -> Res
     response
 }
 
-async fn route(req: &mut Incoming, path: &str, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+async fn route(req: &mut Request, path: &str, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     let method = req.method();
     if segments == ["v1", "health", "live"] {

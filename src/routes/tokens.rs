@@ -6,8 +6,7 @@ use crate::body::{parse, read_text, MIB};
 use edge_llm_tokens::Encoding;
 use serde::Deserialize;
 use serde_json::json;
-use crate::incoming::Incoming;
-use worker::{Response};
+use worker::{Request, Response};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -17,7 +16,7 @@ struct TokensBody {
     model: Option<String>,
 }
 
-pub async fn count(req: &mut Incoming) -> Result<Response, ApiError> {
+pub async fn count(req: &mut Request) -> Result<Response, ApiError> {
     let body: TokensBody = parse(&read_text(req, 4 * MIB).await?)?;
     let encoding = Encoding::for_model(body.model.as_deref().unwrap_or("gpt-4o"));
     reply(

@@ -19,8 +19,7 @@ use edge_llm_core::lint::lint_batch;
 use edge_llm_core::message::BatchChatRequest;
 use serde_json::json;
 use std::collections::VecDeque;
-use crate::incoming::Incoming;
-use worker::{Response};
+use worker::{Request, Response};
 
 /// The largest batch body (contract §4).
 const MAX_BODY_BYTES: usize = 100 * MIB;
@@ -31,7 +30,7 @@ pub const READ_AHEAD_BYTES: usize = 8 * MIB;
 /// The longest model name: it is stored with the batch and sent with every request.
 const MAX_MODEL_BYTES: usize = 256;
 
-pub async fn create(req: &mut Incoming, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+pub async fn create(req: &mut Request, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let result = create_batch(req, ctx).await;
     if let Err(e) = &result {
         // What a refused body cost, in the one place every refusal passes (contract §4.1:
@@ -44,7 +43,7 @@ pub async fn create(req: &mut Incoming, ctx: &Ctx<'_>) -> Result<Response, ApiEr
     result
 }
 
-async fn create_batch(req: &mut Incoming, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+async fn create_batch(req: &mut Request, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     declared_length(req, MAX_BODY_BYTES)?;
     let mut feed = BodyFeed::new(
         req.stream().map_err(|e| ApiError::field("body", e))?,
