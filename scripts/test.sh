@@ -45,6 +45,10 @@ step "Worker batches again with the BATCH_STEPS queue: the cron sends the steps,
 WORKER_QUEUE=1 "$NODE22" --test --test-reporter=spec --test-concurrency=1 \
   tests/worker/{batches-openai,batches-anthropic,isolation,kv-writes,large-batch,lost-creates,overlap,results-paging,schedule,secrets,soak,streamed-create}.test.mjs
 
+step "gateway bench, smoke run: the Worker and the JavaScript forwarder in bare workerd answer every shape alike (~20 s)"
+# Keeps benches/gateway/ working; its figures mean nothing here (the real run needs wrk).
+node benches/gateway/bench.mjs --smoke
+
 step "demo page in headless Chromium against wrangler dev and the fake provider (screenshots: tests/artifacts/browser/)"
 # Starts its own wrangler dev (fresh ports and KV) and fake provider; needs www/pkg/ from build-pkg.
 node --test --test-reporter=spec tests/browser/

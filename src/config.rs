@@ -88,16 +88,25 @@ impl Config {
                 .unwrap_or(default)
         };
         let defaults = PollSchedule::default();
-        let mut config = Config {
+        let openai_key = text(env, "OPENAI_API_KEY");
+        let anthropic_key = text(env, "ANTHROPIC_API_KEY");
+        let gateway_token = text(env, "GATEWAY_TOKEN");
+        let secrets = [&openai_key, &anthropic_key, &gateway_token]
+            .into_iter()
+            .flatten()
+            .filter(|s| s.len() >= 4)
+            .cloned()
+            .collect();
+        Config {
             llm: configured(env, "LLM"),
             embedding: configured(env, "EMBEDDING"),
-            openai_key: text(env, "OPENAI_API_KEY").map(ApiKey::new),
-            anthropic_key: text(env, "ANTHROPIC_API_KEY").map(ApiKey::new),
+            openai_key: openai_key.map(ApiKey::new),
+            anthropic_key: anthropic_key.map(ApiKey::new),
             openai_base_url: text(env, "OPENAI_BASE_URL")
                 .unwrap_or_else(|| openai::DEFAULT_BASE_URL.into()),
             anthropic_base_url: text(env, "ANTHROPIC_BASE_URL")
                 .unwrap_or_else(|| anthropic::DEFAULT_BASE_URL.into()),
-            gateway_token: text(env, "GATEWAY_TOKEN"),
+            gateway_token,
             call: CallOptions {
                 timeout_ms: Some(number("UPSTREAM_TIMEOUT_MS", 60_000.0) as u64),
                 ..crate::routes::CHAT_CALL
@@ -110,20 +119,8 @@ impl Config {
                 ),
                 timeout_ms: defaults.timeout_ms,
             },
-            secrets: Rc::default(),
-        };
-        config.secrets = Rc::new(
-            [
-                config.openai_key.as_ref().map(|k| k.expose().to_string()),
-                config.anthropic_key.as_ref().map(|k| k.expose().to_string()),
-                config.gateway_token.clone(),
-            ]
-            .into_iter()
-            .flatten()
-            .filter(|s| s.len() >= 4)
-            .collect(),
-        );
-        config
+            secrets: Rc::new(secrets),
+        }
     }
 
     /// Every secret value, to scrub from anything the Worker says.

@@ -22,6 +22,7 @@ import { hasWrk, nodeLoad, wrk } from "./lib/load.mjs";
 import { startWorkerd } from "./lib/workerd.mjs";
 import { coldStarts } from "./lib/cold.mjs";
 import { startUpstream } from "./lib/upstream.mjs";
+import * as shapes from "./lib/shapes.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const here = dirname(fileURLToPath(import.meta.url));
@@ -46,18 +47,9 @@ if (!existsSync(join(buildDir, "index.js"))) {
 }
 const [LOAD_CPU, SERVER_CPU] = opts.smoke ? [undefined, undefined] : [0, 1];
 
-const TOKEN = "bench-gateway-token-0123456789abcdef";
 const upstream = await startUpstream({ cpu: SERVER_CPU });
 const kv = await startKvServer();
-const bindings = {
-  LLM_PROVIDER: "openai",
-  LLM_MODEL: "gpt-4o-mini",
-  OPENAI_BASE_URL: upstream.openaiBaseUrl,
-  OPENAI_API_KEY: upstream.openaiKey,
-  GATEWAY_TOKEN: TOKEN,
-};
-const auth = { authorization: `Bearer ${TOKEN}` };
-const json = { ...auth, "content-type": "application/json" };
+const bindings = shapes.bindingsFor(upstream);
 const build = (name, type = "esModule") => ({ name, path: join(buildDir, name), type });
 const TARGETS = {
   forwarder: { modules: [{ name: "forwarder.js", path: join(here, "workers", "forwarder.js"), type: "esModule" }], readyPath: "/" },
@@ -68,23 +60,11 @@ for (const [name, t] of Object.entries(TARGETS)) {
   servers[name] = await startWorkerd({ modules: t.modules, bindings, kvAddress: kv.address, cpu: SERVER_CPU, readyPath: t.readyPath });
 }
 
-// The request shapes: a JSON-mode chat of ~300 bytes, a token count, a batch's status.
-const chatBody = JSON.stringify({
-  messages: [
-    { role: "system", content: "You triage pull requests. Answer in JSON with keys priority and labels." },
-    { role: "user", content: "PR #4182: Fix off-by-one in the pagination cursor; adds a regression test for the last page." },
-  ],
-});
-const created = await fetch(`${servers["edge-llm"].url}/v1/batches`, {
-  method: "POST", headers: json,
-  body: JSON.stringify({ requests: [{ id: "r0", messages: [{ role: "user", content: "json please" }] }] }),
-});
-const batchId = (await created.json()).id;
-if (created.status !== 202) throw new Error(`the batch create answered ${created.status}`);
+const statusShape = await shapes.batchStatus(servers["edge-llm"].url); // the forwarder reads the same KV
 const SHAPES = {
-  chat: { method: "POST", path: "/v1/chat", headers: json, body: chatBody, peer: "forwarder" },
-  tokens: { method: "POST", path: "/v1/tokens", headers: json, body: JSON.stringify({ text: chatBody, model: "gpt-4o" }) },
-  "batch status": { method: "GET", path: `/v1/batches/${batchId}`, headers: auth, peer: "forwarder" },
+  chat: { ...shapes.chat, peer: "forwarder" },
+  tokens: shapes.tokens,
+  "batch status": { ...statusShape, peer: "forwarder" },
 };
 
 // Identical answers first: the forwarder's chat answer must equal the Worker's.
@@ -98,7 +78,7 @@ const [ours, theirs] = [await answer("edge-llm", SHAPES.chat), await answer("for
 if (!isDeepStrictEqual(ours, theirs)) throw new Error(`the chat answers differ:\n${JSON.stringify(ours)}\n${JSON.stringify(theirs)}`);
 await answer("edge-llm", SHAPES.tokens);
 const status = await answer("edge-llm", SHAPES["batch status"]);
-if (status.id !== batchId) throw new Error(`the status answer names ${status.id}, not ${batchId}`);
+if (!statusShape.path.endsWith(`/${status.id}`)) throw new Error(`the status answer names ${status.id}, not the batch asked for`);
 await answer("forwarder", SHAPES["batch status"]);
 
 /** One cell: load `target` with `shape`; CPU ms per request from workerd's CPU time. */
@@ -135,7 +115,7 @@ for (const target of Object.keys(servers)) await cell(target, SHAPES.chat, WARMU
 const direct = {
   method: "POST", path: "/chat/completions",
   headers: { authorization: `Bearer ${upstream.openaiKey}`, "content-type": "application/json" },
-  body: JSON.stringify({ model: "gpt-4o-mini", max_tokens: 8192, response_format: { type: "json_object" }, messages: JSON.parse(chatBody).messages }),
+  body: JSON.stringify({ model: "gpt-4o-mini", max_tokens: 8192, response_format: { type: "json_object" }, messages: shapes.messages }),
 };
 const directP50 = (await measure([async () => {
   const load = useWrk ? wrk : nodeLoad;

@@ -14,6 +14,7 @@ import { nodeLoad } from "./lib/load.mjs";
 import { freePort } from "./lib/net.mjs";
 import { startUpstream } from "./lib/upstream.mjs";
 import { startWorkerd } from "./lib/workerd.mjs";
+import * as shapes from "./lib/shapes.mjs";
 
 const root = join(import.meta.dirname, "..", "..");
 const { values: opts } = parseArgs({
@@ -24,7 +25,6 @@ if (!globalThis.WebSocket) {
   process.exit(2);
 }
 const buildDir = opts.build ?? join(root, "build");
-const TOKEN = "bench-gateway-token-0123456789abcdef";
 const upstream = await startUpstream({});
 const kv = await startKvServer();
 const inspectorPort = await freePort();
@@ -35,27 +35,14 @@ const server = await startWorkerd({
       { name: "index.js", path: join(buildDir, "index.js"), type: "esModule" },
       { name: "index_bg.wasm", path: join(buildDir, "index_bg.wasm"), type: "wasm" },
     ],
-  bindings: { LLM_PROVIDER: "openai", LLM_MODEL: "gpt-4o-mini", OPENAI_BASE_URL: upstream.openaiBaseUrl, OPENAI_API_KEY: upstream.openaiKey, GATEWAY_TOKEN: TOKEN },
+  bindings: shapes.bindingsFor(upstream),
   kvAddress: kv.address,
   readyPath: "/v1/health/live",
   inspectorPort,
 });
 
-const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
-const messages = [
-  { role: "system", content: "You triage pull requests. Answer in JSON with keys priority and labels." },
-  { role: "user", content: "PR #4182: Fix off-by-one in the pagination cursor; adds a regression test for the last page." },
-];
-let shape;
-if (opts.shape === "status") {
-  if (opts.target === "forwarder") throw new Error("the forwarder has no batch create route: profile its chat");
-  const created = await fetch(`${server.url}/v1/batches`, { method: "POST", headers, body: JSON.stringify({ requests: [{ id: "r0", messages }] }) });
-  shape = { method: "GET", path: `/v1/batches/${(await created.json()).id}`, headers };
-} else if (opts.shape === "tokens") {
-  shape = { method: "POST", path: "/v1/tokens", headers, body: JSON.stringify({ text: JSON.stringify({ messages }), model: "gpt-4o" }) };
-} else {
-  shape = { method: "POST", path: "/v1/chat", headers, body: JSON.stringify({ messages }) };
-}
+if (opts.shape === "status" && opts.target === "forwarder") throw new Error("the forwarder has no batch create route: profile its chat");
+const shape = opts.shape === "status" ? await shapes.batchStatus(server.url) : opts.shape === "tokens" ? shapes.tokens : shapes.chat;
 
 await nodeLoad(server.url, shape, { connections: 4, seconds: 2 }); // warm-up: JIT, tier-up
 

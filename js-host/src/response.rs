@@ -40,13 +40,13 @@ impl JsResponse {
         let reader = get_reader.call0(&body).ok()?;
         Some(ChunkReader { reader })
     }
-}
 
-impl JsResponse {
     /// `json()` of a real `Response`, read as text and parsed here: `response.json()` would
     /// parse it into JavaScript objects only for us to stringify them again to cross into
-    /// wasm (issue 10). Text serde refuses (a number beyond f64, a lone surrogate) takes
-    /// the old path through `JSON.parse`, so the value and the error are the same as before.
+    /// wasm (issue 10). Floats parse to the same f64 (the core's serde_json has
+    /// float_roundtrip); integers beyond 2⁵³ stay exact until they reach JavaScript. Text
+    /// serde refuses (a number beyond f64, a lone surrogate) takes the old path through
+    /// `JSON.parse`, so such values and every error read as before.
     async fn real_json(self) -> Result<Value, BodyError> {
         let text = match call_method(&self.0, "text").await {
             Some(Ok(text)) => text.as_string().unwrap_or_default(),
