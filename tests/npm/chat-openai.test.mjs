@@ -122,6 +122,12 @@ test("a real Response works too", async () => {
   assert.deepEqual((await provider(fetchFn).chat(messages)).response, { c: 3 });
 });
 
+test("a real Response whose JSON serde refuses (a number beyond f64) reads as JSON.parse reads it", async () => {
+  const body = JSON.stringify(completion('{"d":4}')).replace("{", '{"created":1e999,');
+  const fetchFn = sequence(new Response(body, { status: 200 }));
+  assert.deepEqual((await provider(fetchFn).chat(messages)).response, { d: 4 });
+});
+
 test("content that is not JSON throws `LLM returned invalid JSON: <first 200 chars>`", async () => {
   const content = `Sure! ${"x".repeat(300)}`;
   const fetchFn = sequence(jsonResponse(completion(content)));
