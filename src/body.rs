@@ -2,8 +2,10 @@
 //! messages that name the field (`messages[0].role: unknown variant …`).
 
 use crate::api_error::ApiError;
+use edge_llm_js_host::settled;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
+use wasm_bindgen::JsValue;
 use worker::Request;
 
 pub const MIB: usize = 1024 * 1024;
@@ -40,13 +42,29 @@ pub async fn read_text(req: &mut Request, limit: usize) -> Result<String, ApiErr
         // The runtime frames the body by its declared length, so it holds at most `limit`
         // bytes: one `arrayBuffer()` reads it, several times cheaper than a reader's
         // chunk-by-chunk calls across the wasm boundary (issue 10).
-        Some(_) => req.bytes().await.map_err(|e| ApiError::field("body", e))?,
+        Some(_) => array_buffer(req).await?,
         None => read_chunks(req, limit).await?,
     };
     if bytes.len() > limit {
         return Err(too_large());
     }
     String::from_utf8(bytes).map_err(|_| ApiError::field("body", "is not valid UTF-8"))
+}
+
+/// `req.bytes()`, awaited with `settled` so the request resumes in the promise's reaction
+/// (`edge_llm_js_host::future_to_promise_eager`), with `bytes()`'s error message.
+async fn array_buffer(req: &Request) -> Result<Vec<u8>, ApiError> {
+    let failed = |e: JsValue| {
+        let message = e.as_string();
+        ApiError::field(
+            "body",
+            message.unwrap_or_else(|| "failed to read array buffer from request".into()),
+        )
+    };
+    let buffer = settled(req.inner().array_buffer().map_err(failed)?)
+        .await
+        .map_err(failed)?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
 /// A body of unknown length, counted as it arrives so no more than `limit` bytes are held.

@@ -25,13 +25,24 @@ mod routes;
 mod step;
 mod store;
 
+use edge_llm_js_host::future_to_promise_eager;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
-use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
+use worker::{event, Context, Env, Request, ScheduleContext, ScheduledEvent};
 
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
-    Ok(routes::handle(req, env, ctx).await)
+/// The fetch handler, exported by hand as `#[event(fetch)]` would, but polled eagerly: at
+/// once and inside each promise reaction that wakes it, not on a later microtask each time
+/// (`edge_llm_js_host::future_to_promise_eager`; issue 10). `routes::handle` never fails.
+#[wasm_bindgen]
+pub fn fetch(
+    req: worker::worker_sys::web_sys::Request,
+    env: Env,
+    ctx: worker::worker_sys::Context,
+) -> js_sys::Promise {
+    future_to_promise_eager(async move {
+        let response = routes::handle(Request::from(req), env, Context::new(ctx)).await;
+        Ok(worker::worker_sys::web_sys::Response::from(response).into())
+    })
 }
 
 #[event(scheduled)]

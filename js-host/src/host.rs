@@ -1,6 +1,7 @@
 //! The JavaScript [`Host`]: `fetch`, timers, randomness, and the caller's logger.
 
 use crate::convert::{error_message, to_js};
+use crate::eager::settled;
 use crate::response::JsResponse;
 use crate::timers::{clear_timeout, sleep, timeout_promise};
 use edge_llm_core::host::{FetchError, Host, Level};
@@ -8,7 +9,6 @@ use edge_llm_core::http::{Body, HttpRequest, Method};
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 
 /// A logger object with any of `debug`/`info`/`warn`/`error(msg, meta)`; absent methods
 /// are skipped.
@@ -128,7 +128,7 @@ impl JsHost {
             .fetch_fn
             .call2(&self.this, &JsValue::from_str(url), &init)
             .map_err(network)?;
-        JsFuture::from(Promise::resolve(&call))
+        settled(Promise::resolve(&call))
             .await
             .map(JsResponse::new)
             .map_err(network)
@@ -203,7 +203,7 @@ impl Host for JsHost {
         // A double may return a plain object, or throw synchronously.
         let answer = Promise::resolve(&call.map_err(|e| FetchError::Network(error_message(&e)))?);
         let Some(ms) = timeout_ms else {
-            return JsFuture::from(answer)
+            return settled(answer)
                 .await
                 .map(JsResponse::new)
                 .map_err(|e| FetchError::Network(error_message(&e)));
@@ -211,7 +211,7 @@ impl Host for JsHost {
         // Race the answer against a timer, so even a fetchFn that ignores `signal` times out.
         let marker = JsValue::from(Object::new());
         let (timer, timer_id) = timeout_promise(ms as f64, &marker);
-        let raced = JsFuture::from(Promise::race(&Array::of2(&answer, &timer))).await;
+        let raced = settled(Promise::race(&Array::of2(&answer, &timer))).await;
         clear_timeout(&timer_id);
         match raced {
             Ok(value) if value == marker => {

@@ -7,11 +7,13 @@
 //! returning a plain object with only some of `ok`/`status`/`statusText`/`json()`/`text()`.
 
 mod convert;
+mod eager;
 mod host;
 mod response;
 mod timers;
 
 pub use convert::{error_message, from_js, from_js_json, js_error, to_js};
+pub use eager::{future_to_promise_eager, settled, Settled};
 pub use host::{JsHost, Logger};
 pub use response::{ChunkReader, JsResponse};
 pub use timers::sleep;

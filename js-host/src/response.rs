@@ -2,13 +2,13 @@
 //! members.
 
 use crate::convert::{error_message, from_js_json};
+use crate::eager::settled;
 use edge_llm_core::host::{BodyError, UpstreamResponse};
 use edge_llm_core::http::ResponseHead;
 use edge_llm_core::json_mode::snippet;
 use js_sys::{Function, Promise, Reflect, Uint8Array};
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 
 /// What `fetchFn` resolved to.
 pub struct JsResponse(JsValue);
@@ -24,7 +24,7 @@ async fn call_method(target: &JsValue, name: &str) -> Option<Result<JsValue, JsV
         Ok(value) => value,
         Err(thrown) => return Some(Err(thrown)),
     };
-    Some(JsFuture::from(Promise::resolve(&returned)).await)
+    Some(settled(Promise::resolve(&returned)).await)
 }
 
 impl JsResponse {

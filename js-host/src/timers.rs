@@ -1,9 +1,9 @@
 //! Waiting through the global `setTimeout`, looked up at each call: tests that install fake
 //! timers after the package loaded (vitest `useFakeTimers`) still control our waits.
 
+use crate::eager::settled;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 
 fn global_fn(name: &str) -> Function {
     Reflect::get(&js_sys::global(), &JsValue::from_str(name))
@@ -22,7 +22,7 @@ pub async fn sleep(ms: f64) {
             &JsValue::from_f64(ms.max(0.0)),
         );
     });
-    let _ = JsFuture::from(promise).await;
+    let _ = settled(promise).await;
 }
 
 /// A promise that resolves to `marker` after `ms`, and the timer id to clear it with.
