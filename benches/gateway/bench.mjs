@@ -1,10 +1,11 @@
 // The Worker against a bare JavaScript forwarder, side by side in bare `workerd serve` (issue 10).
 //
-//   bash scripts/build-worker.sh && node benches/gateway/bench.mjs [--quick | --smoke] [--seconds N] [--runs N] [--build DIR]
+//   bash scripts/build-worker.sh && node benches/gateway/bench.mjs [--quick | --smoke] [--seconds N] [--runs N] [--build DIR] [--v8-flags "..."]
 //
 // Starts the fake upstream (tests/support/fake-provider, a separate process), an in-memory KV
-// server, and each target in its own `workerd serve`: the edge-llm Worker (build/) and
-// workers/forwarder.js. Both get the same bodies from the same load tool — wrk (Debian
+// server, and each target in its own `workerd serve`: the edge-llm Worker (build/),
+// workers/forwarder.js, and, for chat, workers/same-work.js (the forwarder plus the chat
+// route's obligations, in JavaScript: what the contract costs apart from wasm). All get the same bodies from the same load tool — wrk (Debian
 // package `wrk`), pinned to CPU 0, with workerd and the fake on CPU 1 — and the table is
 // printed as ratios to the forwarder. CPU per request is workerd's own CPU time (from /proc)
 // over the requests it answered. Cells alternate between the targets, each figure is the
@@ -31,6 +32,7 @@ const { values: opts } = parseArgs({
     quick: { type: "boolean" }, smoke: { type: "boolean" }, seconds: { type: "string" }, runs: { type: "string" },
     build: { type: "string" }, // another worker-build output to measure (e.g. an older commit's), default build/
     only: { type: "string" }, // chat alone, or chat and one other shape (tokens, "batch status"): quicker runs
+    "v8-flags": { type: "string" }, // V8 flags for every workerd (a diagnostic, e.g. "--no-liftoff"; production sets none)
   },
 });
 const seconds = Number(opts.seconds ?? (opts.smoke ? 1 : opts.quick ? 3 : 8));
@@ -51,31 +53,37 @@ const upstream = await startUpstream({ cpu: SERVER_CPU });
 const kv = await startKvServer();
 const bindings = shapes.bindingsFor(upstream);
 const build = (name, type = "esModule") => ({ name, path: join(buildDir, name), type });
+const script = (name) => ({ modules: [{ name, path: join(here, "workers", name), type: "esModule" }], readyPath: "/" });
 const TARGETS = {
-  forwarder: { modules: [{ name: "forwarder.js", path: join(here, "workers", "forwarder.js"), type: "esModule" }], readyPath: "/" },
+  forwarder: script("forwarder.js"),
+  "same work (JS)": script("same-work.js"),
   "edge-llm": { modules: [build("index.js"), build("index_bg.wasm", "wasm")], readyPath: "/v1/health/live" },
 };
+const v8Flags = opts["v8-flags"]?.split(" ").filter(Boolean) ?? [];
 const servers = {};
 for (const [name, t] of Object.entries(TARGETS)) {
-  servers[name] = await startWorkerd({ modules: t.modules, bindings, kvAddress: kv.address, cpu: SERVER_CPU, readyPath: t.readyPath });
+  servers[name] = await startWorkerd({ modules: t.modules, bindings, kvAddress: kv.address, cpu: SERVER_CPU, readyPath: t.readyPath, v8Flags });
 }
 
 const statusShape = await shapes.batchStatus(servers["edge-llm"].url); // the forwarder reads the same KV
 const SHAPES = {
-  chat: { ...shapes.chat, peer: "forwarder" },
-  tokens: shapes.tokens,
-  "batch status": { ...statusShape, peer: "forwarder" },
+  chat: { ...shapes.chat, peers: ["forwarder", "same work (JS)"] },
+  tokens: { ...shapes.tokens, peers: [] },
+  "batch status": { ...statusShape, peers: ["forwarder"] },
 };
 
-// Identical answers first: the forwarder's chat answer must equal the Worker's.
+// Identical answers first: the JavaScript peers' chat answers must equal the Worker's.
 const answer = async (target, shape) => {
   const r = await fetch(`${servers[target].url}${shape.path}`, { method: shape.method, headers: shape.headers, body: shape.body });
   const text = await r.text();
   if (r.status !== 200) throw new Error(`${target} answered ${shape.path} with ${r.status}: ${text.slice(0, 300)}`);
   return JSON.parse(text);
 };
-const [ours, theirs] = [await answer("edge-llm", SHAPES.chat), await answer("forwarder", SHAPES.chat)];
-if (!isDeepStrictEqual(ours, theirs)) throw new Error(`the chat answers differ:\n${JSON.stringify(ours)}\n${JSON.stringify(theirs)}`);
+const ours = await answer("edge-llm", SHAPES.chat);
+for (const peer of SHAPES.chat.peers) {
+  const theirs = await answer(peer, SHAPES.chat);
+  if (!isDeepStrictEqual(ours, theirs)) throw new Error(`${peer}'s chat answer differs:\n${JSON.stringify(ours)}\n${JSON.stringify(theirs)}`);
+}
 await answer("edge-llm", SHAPES.tokens);
 const status = await answer("edge-llm", SHAPES["batch status"]);
 if (!statusShape.path.endsWith(`/${status.id}`)) throw new Error(`the status answer names ${status.id}, not the batch asked for`);
@@ -124,7 +132,7 @@ const directP50 = (await measure([async () => {
 
 const rows = {};
 for (const [name, shape] of Object.entries(SHAPES).filter(([name]) => !opts.only || name === opts.only || name === "chat")) {
-  const targets = shape.peer ? [shape.peer, "edge-llm"] : ["edge-llm"];
+  const targets = [...shape.peers, "edge-llm"];
   const [single, sixteen] = [
     await measure(targets.map((t) => () => cell(t, shape, 1))),
     await measure(targets.map((t) => () => cell(t, shape, 16))),
@@ -132,7 +140,7 @@ for (const [name, shape] of Object.entries(SHAPES).filter(([name]) => !opts.only
   rows[name] = targets.map((t, i) => ({ target: t, p50: single[i].p50Ms, rps: sixteen[i].rps, cpu: sixteen[i].cpuPerRequest }));
 }
 upstream.configure({ faults: [{ path: "/chat/completions", delayMs: 20 }] });
-const slow = await measure(["forwarder", "edge-llm"].map((t) => () => cell(t, SHAPES.chat, 16)));
+const slow = await measure([...SHAPES.chat.peers, "edge-llm"].map((t) => () => cell(t, SHAPES.chat, 16)));
 upstream.configure({ faults: [] });
 
 console.log("| route | target | +p50 ms (1 conn, upstream 0 ms) | req/s, 16 conns | req/s, 16 conns, upstream 20 ms | CPU ms / request | × forwarder CPU | × forwarder req/s |");
@@ -148,7 +156,7 @@ for (const [name, rs] of Object.entries(rows)) {
 }
 console.log(`\n(direct to the fake upstream: p50 ${ms(directP50)} ms; the tokens route has no JavaScript peer, so its ratios are to the forwarder's chat)`);
 
-const cold = await coldStarts({ targets: TARGETS, bindings, kvAddress: kv.address, cpu: SERVER_CPU, times: opts.smoke ? 1 : 7 });
+const cold = await coldStarts({ targets: { forwarder: TARGETS.forwarder, "edge-llm": TARGETS["edge-llm"] }, v8Flags, bindings, kvAddress: kv.address, cpu: SERVER_CPU, times: opts.smoke ? 1 : 7 });
 console.log("\n| cold start (median) | process start → first answer, ms | of which wasm compile | of which wasm instantiate + first request |");
 console.log("|---|---:|---:|---:|");
 for (const c of cold) console.log(`| ${c.target} | ${c.firstAnswerMs.toFixed(1)} | ${c.compileMs === undefined ? "–" : c.compileMs.toFixed(1)} | ${c.instantiateMs === undefined ? "–" : c.instantiateMs.toFixed(1)} |`);

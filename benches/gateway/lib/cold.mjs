@@ -8,7 +8,7 @@ import { startWorkerd } from "./workerd.mjs";
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-export async function coldStarts({ targets, bindings, kvAddress, cpu, times }) {
+export async function coldStarts({ targets, v8Flags, bindings, kvAddress, cpu, times }) {
   const wasm = targets["edge-llm"].modules.find((m) => m.type === "wasm");
   const variants = {
     ...targets,
@@ -17,7 +17,7 @@ export async function coldStarts({ targets, bindings, kvAddress, cpu, times }) {
   const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   for (let i = 0; i < times; i++) {
     for (const [name, v] of Object.entries(variants)) {
-      const server = await startWorkerd({ modules: v.modules, bindings, kvAddress, cpu, readyPath: v.readyPath });
+      const server = await startWorkerd({ modules: v.modules, bindings, kvAddress, cpu, readyPath: v.readyPath, v8Flags });
       samples[name].push(server.firstAnswerMs);
       await server.close();
     }

@@ -25,7 +25,7 @@ const capnpString = (s) => JSON.stringify(s); // capnp text strings take JSON's 
  * reach loopback, where the fake upstream listens.
  * `modules`: [{name, path, type: "esModule" | "wasm"}]; the first is the entry.
  */
-function config({ dir, modules, bindings, port, kvAddress }) {
+function config({ dir, modules, bindings, port, kvAddress, v8Flags }) {
   // capnp reads an absolute embed path against its import path, not the file system root.
   const mod = (m) => `(name = ${capnpString(m.name)}, ${m.type} = embed ${capnpString(relative(dir, m.path))})`;
   const text = Object.entries(bindings).map(([k, v]) => `(name = ${capnpString(k)}, text = ${capnpString(v)})`);
@@ -40,6 +40,7 @@ const config :Workerd.Config = (
     (name = "kv", external = (address = ${capnpString(kvAddress)}, http = ())),
     (name = "internet", network = (allow = ["public", "private", "local"])),
   ],
+  v8Flags = [${v8Flags.map(capnpString).join(", ")}],
   sockets = [(name = "http", address = ${capnpString(`127.0.0.1:${port}`)}, http = (), service = "target")],
 );
 `;
@@ -48,14 +49,15 @@ const config :Workerd.Config = (
 /**
  * Starts `workerd serve` on a free loopback port; resolves once `readyPath` answers.
  * `cpu`: the CPU to pin it to (taskset), or undefined; `inspectorPort`: where workerd's
- * inspector listens (the V8 profiler, profile.mjs), or none. Resolves to
+ * inspector listens (the V8 profiler, profile.mjs), or none; `v8Flags`: V8 flags for the
+ * process (a diagnostic: production sets none). Resolves to
  * {url, pid, cpuMs(), startedAt, firstAnswerMs, close()}.
  */
-export async function startWorkerd({ modules, bindings, kvAddress, cpu, readyPath = "/", headers = {}, inspectorPort }) {
+export async function startWorkerd({ modules, bindings, kvAddress, cpu, readyPath = "/", headers = {}, inspectorPort, v8Flags = [] }) {
   const dir = mkdtempSync(join(tmpdir(), "edge-llm-bench-"));
   const port = await freePort();
   const file = join(dir, "config.capnp");
-  writeFileSync(file, config({ dir, modules, bindings, port, kvAddress }));
+  writeFileSync(file, config({ dir, modules, bindings, port, kvAddress, v8Flags }));
   const serve = ["serve", file, ...(inspectorPort ? [`--inspector-addr=127.0.0.1:${inspectorPort}`] : [])];
   const [command, args] = cpu === undefined ? [WORKERD, serve] : ["taskset", ["-c", String(cpu), WORKERD, ...serve]];
   const startedAt = performance.now();
