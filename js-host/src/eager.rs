@@ -4,8 +4,8 @@
 //! `wasm_bindgen_futures::future_to_promise` polls on a later microtask: the first poll, and
 //! each one after an awaited promise settles, is queued with `queueMicrotask` and run from
 //! there. In workerd each hop is a JavaScript→wasm→JavaScript round trip plus the runtime's
-//! own bookkeeping for the queued callback, and a chat request makes five of them: about a
-//! quarter of its CPU (issue 10).
+//! own bookkeeping for the queued callback, and a chat request made five of them (0.498 →
+//! 0.433 ms of CPU a chat without them, benches/README.md, issue 10).
 //!
 //! Polling from inside a wake is only sound where nothing is held: a waker may be called
 //! with a lock taken (futures' `Shared` wakes its waiters holding its mutex). So a task here
