@@ -5,8 +5,9 @@
 // Starts the fake upstream (tests/support/fake-provider, a separate process), an in-memory KV
 // server, and each target in its own `workerd serve`: the edge-llm Worker (build/),
 // workers/forwarder.js, and, for chat, workers/same-work.js (the forwarder plus the chat
-// route's obligations, in JavaScript: what the contract costs apart from wasm). All get the same bodies from the same load tool — wrk (Debian
-// package `wrk`), pinned to CPU 0, with workerd and the fake on CPU 1 — and the table is
+// route's obligations, in JavaScript: what the contract costs apart from wasm). All get the
+// same bodies from the same load tool — wrk (Debian package `wrk`), pinned to CPU 0, with
+// workerd and the fake on CPU 1 — and the table is
 // printed as ratios to the forwarder. CPU per request is workerd's own CPU time (from /proc)
 // over the requests it answered. Cells alternate between the targets, each figure is the
 // median of the runs, so a busy spell on a shared machine hits both alike.
