@@ -54,11 +54,6 @@ struct Tally {
     fragments: u64,
 }
 
-/// Downloads that came back with unreadable lines and too few results (a proxy's error page
-/// served as 200, a file cut without an error) are tried again this many times before what
-/// they hold is kept.
-const INCOMPLETE_RETRIES: u32 = 3;
-
 pub async fn collect(
     store: &Store,
     host: &WorkerHost,
@@ -124,10 +119,14 @@ pub async fn collect(
         write(store, record, &attempt, &mut pending, &mut tally.fragments).await?;
     }
     // Upstream said how many results there are; unreadable lines and fewer results than that
-    // mean the download was not the file (nothing is named yet: the fragments are orphans).
+    // mean the download was not the file (a proxy's error page served as 200, a file cut
+    // without an error; nothing is named yet: the fragments are orphans). It is tried again,
+    // as any failed download is, until the trouble has lasted the limit (§4.1): then what it
+    // holds is kept. A count of tries kept a proxy's page after three bad downloads in a row,
+    // which the soak's fault rates reach now and then.
     let expected = expected_results(record);
-    let tries = record.job.trouble().map_or(0, |t| t.attempts);
-    if tally.unreadable > 0 && tally.items < expected && tries < INCOMPLETE_RETRIES {
+    let hopeless = record.job.trouble().is_some_and(|t| t.is_hopeless(started));
+    if tally.unreadable > 0 && tally.items < expected && !hopeless {
         let detail = format!(
             "{} result lines could not be read, and {} of the {expected} results upstream reports were found",
             tally.unreadable, tally.items
