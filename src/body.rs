@@ -22,12 +22,8 @@ pub fn too_large(limit: usize) -> ApiError {
 /// The length the request declares, refused at once when over `limit` (a chunked body is
 /// counted as it is read instead).
 pub fn declared_length(req: &Request, limit: usize) -> Result<Option<usize>, ApiError> {
-    let declared = req
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        crate::routes::header(req, "content-length").and_then(|v| v.parse::<usize>().ok());
     match declared {
         Some(n) if n > limit => Err(too_large(limit)),
         _ => Ok(declared),

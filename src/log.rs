@@ -7,35 +7,41 @@
 use edge_llm_core::host::{FetchError, Host, Level};
 use edge_llm_core::http::HttpRequest;
 use edge_llm_js_host::{JsHost, JsResponse, Logger};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
 
 /// Where a Worker's log lines go, with the fields every line of one request or run shares.
 #[derive(Clone)]
 pub struct Log {
-    fields: Map<String, Value>,
+    /// The shared fields in the order they were added, each value serialized once: a line is
+    /// written by concatenation, not by building and hashing a map (issue 10).
+    fields: Vec<(&'static str, Rc<str>)>,
     secrets: Rc<Vec<String>>,
 }
 
 impl Log {
     pub fn new(secrets: Rc<Vec<String>>) -> Self {
         Log {
-            fields: Map::new(),
+            fields: Vec::new(),
             secrets,
         }
     }
 
-    /// A log whose lines all carry `key: value`.
-    pub fn with(&self, key: &str, value: impl Into<Value>) -> Log {
+    /// A log whose lines all carry `key: value` (in place of an earlier `key`).
+    pub fn with(&self, key: &'static str, value: impl Into<Value>) -> Log {
         let mut log = self.clone();
-        log.fields.insert(key.into(), value.into());
+        let value: Rc<str> = value.into().to_string().into();
+        match log.fields.iter_mut().find(|(k, _)| *k == key) {
+            Some(field) => field.1 = value,
+            None => log.fields.push((key, value)),
+        }
         log
     }
 
     /// Whether every line carries `key`.
     pub fn has(&self, key: &str) -> bool {
-        self.fields.contains_key(key)
+        self.fields.iter().any(|(k, _)| *k == key)
     }
 
     /// `text` with every secret replaced by `[redacted]`.
@@ -54,15 +60,32 @@ impl Log {
         text
     }
 
+    /// One line: `level`, `msg`, the shared fields, then `meta`'s own; a key of `meta` that
+    /// is also a shared field's replaces its value where it stands.
     pub fn write(&self, level: Level, message: &str, meta: Value) {
-        let mut line = Map::new();
-        line.insert("level".into(), json!(level_name(level)));
-        line.insert("msg".into(), json!(message));
-        line.extend(self.fields.clone());
-        if let Value::Object(meta) = meta {
-            line.extend(meta);
+        let meta = match meta {
+            Value::Object(meta) => meta,
+            _ => Map::new(),
+        };
+        let mut line = Vec::with_capacity(256);
+        line.extend_from_slice(b"{\"level\":\"");
+        line.extend_from_slice(level_name(level).as_bytes());
+        line.extend_from_slice(b"\",\"msg\":");
+        push_json(&mut line, message);
+        for (key, value) in &self.fields {
+            push_key(&mut line, key);
+            match meta.iter().find(|(k, _)| k == key) {
+                Some((_, value)) => push_json(&mut line, value),
+                None => line.extend_from_slice(value.as_bytes()),
+            }
         }
-        let text = JsValue::from_str(&self.redact(&Value::Object(line).to_string()));
+        for (key, value) in meta.iter().filter(|(k, _)| !self.has(k)) {
+            push_key(&mut line, key);
+            push_json(&mut line, value);
+        }
+        line.push(b'}');
+        let line = String::from_utf8(line).expect("serde_json writes UTF-8");
+        let text = JsValue::from_str(&self.scrub(line));
         match level {
             Level::Error => web_sys_console::error(&text),
             Level::Warn => web_sys_console::warn(&text),
@@ -73,6 +96,18 @@ impl Log {
     pub fn info(&self, message: &str, meta: Value) {
         self.write(Level::Info, message, meta);
     }
+}
+
+/// `value` as JSON (into a `Vec`, which cannot fail).
+fn push_json<T: serde::Serialize + ?Sized>(line: &mut Vec<u8>, value: &T) {
+    let _ = serde_json::to_writer(&mut *line, value);
+}
+
+/// `,"key":`
+fn push_key(line: &mut Vec<u8>, key: &str) {
+    line.push(b',');
+    push_json(line, key);
+    line.push(b':');
 }
 
 /// The isolate's wasm linear memory in bytes. It only grows, so this is the peak so far:

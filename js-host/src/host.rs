@@ -2,6 +2,7 @@
 
 use crate::convert::{error_message, to_js};
 use crate::eager::settled;
+use crate::interned::interned;
 use crate::response::JsResponse;
 use crate::timers::{clear_timeout, sleep, timeout_promise};
 use edge_llm_core::host::{FetchError, Host, Level};
@@ -121,9 +122,9 @@ impl JsHost {
         };
         let init = JsHost::init(&head, None)?;
         let network = |e: JsValue| FetchError::Network(error_message(&e));
-        Reflect::set(&init, &"body".into(), body).map_err(network)?;
+        Reflect::set(&init, &interned("body"), body).map_err(network)?;
         // Node's fetch insists on this for a stream body; workerd ignores it.
-        Reflect::set(&init, &"duplex".into(), &"half".into()).map_err(network)?;
+        Reflect::set(&init, &interned("duplex"), &interned("half")).map_err(network)?;
         let call = self
             .fetch_fn
             .call2(&self.this, &JsValue::from_str(url), &init)
@@ -138,16 +139,16 @@ impl JsHost {
     /// the members the request has.
     fn init(request: &HttpRequest, signal: Option<&JsValue>) -> Result<Object, FetchError> {
         let init = Object::new();
-        let set = |key: &str, value: &JsValue| {
-            Reflect::set(&init, &key.into(), value)
+        let set = |key: &'static str, value: &JsValue| {
+            Reflect::set(&init, &interned(key), value)
                 .map(|_| ())
                 .map_err(|e| FetchError::Network(error_message(&e)))
         };
-        set("method", &request.method.as_str().into())?;
+        set("method", &interned(request.method.as_str()))?;
         if !request.headers.is_empty() {
             let headers = Object::new();
             for (name, value) in &request.headers {
-                Reflect::set(&headers, &(*name).into(), &value.into())
+                Reflect::set(&headers, &interned(name), &value.into())
                     .map_err(|e| FetchError::Network(error_message(&e)))?;
             }
             set("headers", &headers)?;

@@ -9,11 +9,13 @@
 mod convert;
 mod eager;
 mod host;
+mod interned;
 mod response;
 mod timers;
 
 pub use convert::{error_message, from_js, from_js_json, js_error, to_js};
 pub use eager::{future_to_promise_eager, settled, Settled};
 pub use host::{JsHost, Logger};
+pub use interned::{header, interned};
 pub use response::{ChunkReader, JsResponse};
 pub use timers::sleep;

@@ -3,6 +3,7 @@
 
 use crate::convert::{error_message, from_js_json};
 use crate::eager::settled;
+use crate::interned::interned;
 use edge_llm_core::host::{BodyError, UpstreamResponse};
 use edge_llm_core::http::ResponseHead;
 use edge_llm_core::json_mode::snippet;
@@ -13,12 +14,12 @@ use wasm_bindgen::{JsCast, JsValue};
 /// What `fetchFn` resolved to.
 pub struct JsResponse(JsValue);
 
-fn get(target: &JsValue, name: &str) -> JsValue {
-    Reflect::get(target, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+fn get(target: &JsValue, name: &'static str) -> JsValue {
+    Reflect::get(target, &interned(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// Calls `target[name]()` if it is a function, awaiting what it returns.
-async fn call_method(target: &JsValue, name: &str) -> Option<Result<JsValue, JsValue>> {
+async fn call_method(target: &JsValue, name: &'static str) -> Option<Result<JsValue, JsValue>> {
     let method = get(target, name).dyn_into::<Function>().ok()?;
     let returned = match method.call0(target) {
         Ok(value) => value,

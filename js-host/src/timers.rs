@@ -2,11 +2,12 @@
 //! timers after the package loaded (vitest `useFakeTimers`) still control our waits.
 
 use crate::eager::settled;
+use crate::interned::interned;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-fn global_fn(name: &str) -> Function {
-    Reflect::get(&js_sys::global(), &JsValue::from_str(name))
+fn global_fn(name: &'static str) -> Function {
+    Reflect::get(&js_sys::global(), &interned(name))
         .ok()
         .and_then(|f| f.dyn_into::<Function>().ok())
         .unwrap_or_else(|| panic!("this JavaScript host has no global {name}"))

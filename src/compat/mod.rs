@@ -42,7 +42,7 @@ pub async fn route(req: &mut Request, segments: &[&str], ctx: &Ctx<'_>) -> Optio
         }
         _ => return None,
     };
-    let header = req.headers().get("authorization").ok().flatten();
+    let header = crate::routes::header(req, "authorization");
     if let Err(e) = auth::check(header.as_deref(), ctx.config.gateway_token.as_deref()) {
         return Some(respond::error(&respond::from_api_error(e), ctx.log));
     }

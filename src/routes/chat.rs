@@ -7,10 +7,10 @@ use crate::body::{parse, read_text, MIB};
 use crate::log::WorkerHost;
 use edge_llm_core::client::{chat, CallOptions};
 use edge_llm_core::lint::lint_messages;
-use edge_llm_core::message::Message;
+use edge_llm_core::message::{Message, TokenUsage};
 use edge_llm_core::retry::RetryPolicy;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use worker::{Request, Response};
 
 /// What a sync call through the Worker may take (the timeout is `Config::call`'s).
@@ -39,13 +39,20 @@ pub async fn chat(req: &mut Request, ctx: &Ctx<'_>) -> Result<Response, ApiError
     let result = chat::chat(&host, &provider, &body.messages, ctx.config.call)
         .await
         .map_err(|e| ApiError::upstream(&e))?;
-    reply(
-        200,
-        &json!({
-            "response": result.response,
-            "usage": result.usage,
-            "provider": provider.provider().id(),
-            "model": provider.model(),
-        }),
-    )
+    let answer = ChatAnswer {
+        response: &result.response,
+        usage: result.usage,
+        provider: provider.provider().id(),
+        model: provider.model(),
+    };
+    reply(200, &answer)
+}
+
+/// The answer, serialized straight from the result (no intermediate `Value`).
+#[derive(Serialize)]
+struct ChatAnswer<'a> {
+    response: &'a Value,
+    usage: TokenUsage,
+    provider: &'static str,
+    model: &'a str,
 }

@@ -90,7 +90,7 @@ async fn route(req: &mut Request, path: &str, ctx: &Ctx<'_>) -> Result<Response,
     if let Some(response) = crate::compat::route(req, &segments, ctx).await {
         return Ok(response);
     }
-    let header = req.headers().get("authorization").ok().flatten();
+    let header = header(req, "authorization");
     auth::check(header.as_deref(), ctx.config.gateway_token.as_deref())?;
     match (segments.as_slice(), method) {
         (["v1", "health"], Method::Get) => health::check(req, ctx).await,
@@ -108,6 +108,11 @@ async fn route(req: &mut Request, path: &str, ctx: &Ctx<'_>) -> Result<Response,
         (["v1", "batches", _, "results"], _) => Err(not_allowed("GET")),
         _ => Err(ApiError::not_found(format!("no route {path}"))),
     }
+}
+
+/// A request header by a fixed name (its JavaScript string made once per isolate).
+pub fn header(req: &Request, name: &'static str) -> Option<String> {
+    edge_llm_js_host::header(&req.inner().headers(), name)
 }
 
 fn not_allowed(allowed: &'static str) -> ApiError {
