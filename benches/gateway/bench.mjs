@@ -1,6 +1,6 @@
 // The Worker against a bare JavaScript forwarder, side by side in bare `workerd serve` (issue 10).
 //
-//   bash scripts/build-worker.sh && node benches/gateway/bench.mjs [--quick | --smoke] [--seconds N] [--runs N] [--build DIR] [--v8-flags "..."]
+//   bash scripts/build-worker.sh && node benches/gateway/bench.mjs [--quick | --smoke] [--seconds N] [--runs N] [--build DIR] [--compare DIR] [--v8-flags "..."]
 //
 // Starts the fake upstream (tests/support/fake-provider, a separate process), an in-memory KV
 // server, and each target in its own `workerd serve`: the edge-llm Worker (build/),
@@ -9,8 +9,10 @@
 // same bodies from the same load tool — wrk (Debian package `wrk`), pinned to CPU 0, with
 // workerd and the fake on CPU 1 — and the table is
 // printed as ratios to the forwarder. CPU per request is workerd's own CPU time (from /proc)
-// over the requests it answered. Cells alternate between the targets, each figure is the
-// median of the runs, so a busy spell on a shared machine hits both alike.
+// over the requests it answered. Each run starts every target afresh (one workerd process of a
+// build can stay ~10% slower than another of the same build) and alternates the targets'
+// cells; each figure is the median of the runs, each ratio the median of the runs' own
+// ratios (cells next to each other in time), so a busy spell hits both alike.
 //
 // `--smoke` (a test runs it): a few seconds with a Node load loop, checking that every target
 // answers every shape correctly and that the table comes out; its figures mean nothing.
@@ -32,21 +34,24 @@ const { values: opts } = parseArgs({
   options: {
     quick: { type: "boolean" }, smoke: { type: "boolean" }, seconds: { type: "string" }, runs: { type: "string" },
     build: { type: "string" }, // another worker-build output to measure (e.g. an older commit's), default build/
+    compare: { type: "string" }, // a second build measured on chat in the same cells: an A/B of a change, in one run
     only: { type: "string" }, // chat alone, or chat and one other shape (tokens, "batch status"): quicker runs
     "v8-flags": { type: "string" }, // V8 flags for every workerd (a diagnostic, e.g. "--no-liftoff"; production sets none)
   },
 });
-const seconds = Number(opts.seconds ?? (opts.smoke ? 1 : opts.quick ? 3 : 8));
-const runs = Number(opts.runs ?? (opts.smoke ? 1 : 3));
+const seconds = Number(opts.seconds ?? (opts.smoke ? 1 : opts.quick ? 3 : 5));
+const runs = Number(opts.runs ?? (opts.smoke ? 1 : opts.quick ? 3 : 5));
 const useWrk = !opts.smoke && hasWrk();
 if (!opts.smoke && !useWrk) {
   console.error("wrk is missing: `sudo apt-get install wrk` (or run with --smoke for a check without figures)");
   process.exit(2);
 }
 const buildDir = opts.build ?? join(root, "build");
-if (!existsSync(join(buildDir, "index.js"))) {
-  console.error(`${buildDir} has no index.js: run "bash scripts/build-worker.sh" first`);
-  process.exit(2);
+for (const dir of [buildDir, opts.compare].filter(Boolean)) {
+  if (!existsSync(join(dir, "index.js"))) {
+    console.error(`${dir} has no index.js: run "bash scripts/build-worker.sh" first`);
+    process.exit(2);
+  }
 }
 const [LOAD_CPU, SERVER_CPU] = opts.smoke ? [undefined, undefined] : [0, 1];
 
@@ -60,18 +65,35 @@ const TARGETS = {
   "same work (JS)": script("same-work.js"),
   "edge-llm": { modules: [build("index.js"), build("index_bg.wasm", "wasm")], readyPath: "/v1/health/live" },
 };
-const v8Flags = opts["v8-flags"]?.split(" ").filter(Boolean) ?? [];
-const servers = {};
-for (const [name, t] of Object.entries(TARGETS)) {
-  servers[name] = await startWorkerd({ modules: t.modules, bindings, kvAddress: kv.address, cpu: SERVER_CPU, readyPath: t.readyPath, v8Flags });
+const COMPARED = opts.compare && `edge-llm @ ${opts.compare}`;
+if (COMPARED) {
+  const other = (name, type = "esModule") => ({ name, path: join(opts.compare, name), type });
+  TARGETS[COMPARED] = { modules: [other("index.js"), other("index_bg.wasm", "wasm")], readyPath: "/v1/health/live" };
 }
+const v8Flags = opts["v8-flags"]?.split(" ").filter(Boolean) ?? [];
+/**
+ * Every target in a fresh `workerd serve`, started in a shuffled order. Each run starts its
+ * own: one process of the same build can stay ~10% slower than another for its whole life
+ * (where V8 placed its code, measured with three copies of one build side by side), so
+ * figures from one set of processes are a draw, not a measurement.
+ */
+async function startAll() {
+  const servers = {};
+  for (const name of Object.keys(TARGETS).sort(() => Math.random() - 0.5)) {
+    const t = TARGETS[name];
+    servers[name] = await startWorkerd({ modules: t.modules, bindings, kvAddress: kv.address, cpu: SERVER_CPU, readyPath: t.readyPath, v8Flags });
+  }
+  return servers;
+}
+let servers = await startAll();
 
 const statusShape = await shapes.batchStatus(servers["edge-llm"].url); // the forwarder reads the same KV
 const SHAPES = {
-  chat: { ...shapes.chat, peers: ["forwarder", "same work (JS)"] },
+  chat: { ...shapes.chat, peers: ["forwarder", "same work (JS)", ...(COMPARED ? [COMPARED] : [])] },
   tokens: { ...shapes.tokens, peers: [] },
   "batch status": { ...statusShape, peers: ["forwarder"] },
 };
+const measured = Object.entries(SHAPES).filter(([name]) => !opts.only || name === opts.only || name === "chat");
 
 // Identical answers first: the JavaScript peers' chat answers must equal the Worker's.
 const answer = async (target, shape) => {
@@ -90,11 +112,11 @@ const status = await answer("edge-llm", SHAPES["batch status"]);
 if (!statusShape.path.endsWith(`/${status.id}`)) throw new Error(`the status answer names ${status.id}, not the batch asked for`);
 await answer("forwarder", SHAPES["batch status"]);
 
+const load = useWrk ? wrk : nodeLoad;
 /** One cell: load `target` with `shape`; CPU ms per request from workerd's CPU time. */
 async function cell(target, shape, connections) {
   const server = servers[target];
   const cpuBefore = server.cpuMs();
-  const load = useWrk ? wrk : nodeLoad;
   const r = await load(server.url, shape, { connections, seconds, cpu: LOAD_CPU });
   const cpuMs = server.cpuMs() - cpuBefore;
   if (r.errors) throw new Error(`${target} ${shape.path}: ${r.errors} failed requests of ${r.requests}`);
@@ -102,23 +124,15 @@ async function cell(target, shape, connections) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-/** Runs every cell `runs` times, alternating the targets' order; medians per figure. */
-async function measure(pairs) {
-  const results = pairs.map(() => []);
-  for (let run = 0; run < runs; run++) {
-    const order = run % 2 ? [...pairs.keys()].reverse() : [...pairs.keys()];
-    for (const i of order) results[i].push(await pairs[i]());
-  }
-  return results.map((rs) => Object.fromEntries(Object.keys(rs[0]).map((k) => [k, median(rs.map((r) => r[k]))])));
-}
+/** `a[key]` over `b[key]`, median of each run's ratio (the two measured in the same processes'
+ *  lifetime and in cells next to each other in time, so a busy spell cancels out). */
+const pairedRatio = (a, b, key) => median(a.runs.map((r, i) => r[key] / b.runs[i][key]));
 
 const WARMUP = { connections: 4 };
 const ms = (x) => x.toFixed(3);
-const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
+const times = (x) => `${x.toFixed(2)}×`;
 console.log(`# edge-llm Worker vs a JavaScript forwarder, bare workerd — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}`);
-console.log(`load: ${useWrk ? "wrk, 1 thread, pinned to CPU 0; workerd and the fake upstream on CPU 1" : "Node fetch loop (smoke run: figures not comparable)"}; ${seconds} s per cell, median of ${runs} run(s)\n`);
-
-for (const target of Object.keys(servers)) await cell(target, SHAPES.chat, WARMUP.connections); // JIT, tier-up, pools
+console.log(`load: ${useWrk ? "wrk, 1 thread, pinned to CPU 0; workerd and the fake upstream on CPU 1" : "Node fetch loop (smoke run: figures not comparable)"}; ${seconds} s per cell, median of ${runs} run(s), each run in fresh workerd processes\n`);
 
 // Direct to the upstream, for the latency the targets add.
 const direct = {
@@ -126,36 +140,53 @@ const direct = {
   headers: { authorization: `Bearer ${upstream.openaiKey}`, "content-type": "application/json" },
   body: JSON.stringify({ model: "gpt-4o-mini", max_tokens: 8192, response_format: { type: "json_object" }, messages: shapes.messages }),
 };
-const directP50 = (await measure([async () => {
-  const load = useWrk ? wrk : nodeLoad;
-  return load(upstream.openaiBaseUrl, direct, { connections: 1, seconds, cpu: LOAD_CPU });
-}]))[0].p50Ms;
-
-const rows = {};
-for (const [name, shape] of Object.entries(SHAPES).filter(([name]) => !opts.only || name === opts.only || name === "chat")) {
-  const targets = [...shape.peers, "edge-llm"];
-  const [single, sixteen] = [
-    await measure(targets.map((t) => () => cell(t, shape, 1))),
-    await measure(targets.map((t) => () => cell(t, shape, 16))),
-  ];
-  rows[name] = targets.map((t, i) => ({ target: t, p50: single[i].p50Ms, rps: sixteen[i].rps, cpu: sixteen[i].cpuPerRequest }));
+/** Per run: {direct, [shape]: {[target]: {single, sixteen}}, slow: {[target]: cell}}. */
+const perRun = [];
+for (let run = 0; run < runs; run++) {
+  if (run > 0) {
+    for (const s of Object.values(servers)) await s.close();
+    servers = await startAll();
+  }
+  for (const target of Object.keys(servers)) await cell(target, SHAPES.chat, WARMUP.connections); // JIT, tier-up, pools
+  const got = { direct: await load(upstream.openaiBaseUrl, direct, { connections: 1, seconds, cpu: LOAD_CPU }) };
+  const alternate = (targets) => (run % 2 ? [...targets].reverse() : targets);
+  for (const [name, shape] of measured) {
+    got[name] = {};
+    for (const t of alternate([...shape.peers, "edge-llm"])) got[name][t] = { single: await cell(t, shape, 1) };
+    for (const t of alternate([...shape.peers, "edge-llm"])) got[name][t].sixteen = await cell(t, shape, 16);
+  }
+  upstream.configure({ faults: [{ path: "/chat/completions", delayMs: 20 }] });
+  got.slow = {};
+  for (const t of alternate([...SHAPES.chat.peers, "edge-llm"])) got.slow[t] = await cell(t, SHAPES.chat, 16);
+  upstream.configure({ faults: [] });
+  perRun.push(got);
 }
-upstream.configure({ faults: [{ path: "/chat/completions", delayMs: 20 }] });
-const slow = await measure([...SHAPES.chat.peers, "edge-llm"].map((t) => () => cell(t, SHAPES.chat, 16)));
-upstream.configure({ faults: [] });
+const directP50 = median(perRun.map((r) => r.direct.p50Ms));
+const rows = {};
+for (const [name, shape] of measured) {
+  rows[name] = [...shape.peers, "edge-llm"].map((t) => {
+    const runsOf = perRun.map((r) => ({ p50: r[name][t].single.p50Ms, rps: r[name][t].sixteen.rps, cpu: r[name][t].sixteen.cpuPerRequest, slowRps: r.slow[t]?.rps }));
+    const of = (key) => median(runsOf.map((r) => r[key]));
+    return { target: t, p50: of("p50"), rps: of("rps"), cpu: of("cpu"), slowRps: name === "chat" ? of("slowRps") : undefined, runs: runsOf };
+  });
+}
 
-console.log("| route | target | +p50 ms (1 conn, upstream 0 ms) | req/s, 16 conns | req/s, 16 conns, upstream 20 ms | CPU ms / request | × forwarder CPU | × forwarder req/s |");
+console.log("| route | target | +p50 ms (1 conn, upstream 0 ms) | req/s, 16 conns | req/s, 16 conns, upstream 20 ms | CPU ms / request | × forwarder CPU (runs) | × forwarder req/s |");
 console.log("|---|---|---:|---:|---:|---:|---:|---:|");
 const floor = rows.chat[0];
 for (const [name, rs] of Object.entries(rows)) {
   for (const r of rs) {
     const added = name === "chat" ? `+${ms(r.p50 - directP50)}` : ms(r.p50);
-    const slowRps = name === "chat" ? slow[rs.indexOf(r)].rps.toFixed(0) : "–";
-    const peer = rs.find((p) => p.target === "forwarder") ?? floor;
-    console.log(`| ${name} | ${r.target} | ${added} | ${r.rps.toFixed(0)} | ${slowRps} | ${ms(r.cpu)} | ${ratio(r.cpu, peer.cpu)} | ${ratio(r.rps, peer.rps)} |`);
+    const slowRps = r.slowRps === undefined ? "–" : r.slowRps.toFixed(0);
+    const peer = rs.find((p) => p.target === "forwarder");
+    const [cpuRatio, rpsRatio] = peer
+      ? [pairedRatio(r, peer, "cpu"), pairedRatio(r, peer, "rps")]
+      : [r.cpu / floor.cpu, r.rps / floor.rps]; // measured in other cells: medians only
+    const spread = peer && runs > 1 ? ` (${r.runs.map((x, i) => (x.cpu / peer.runs[i].cpu).toFixed(2)).sort().join(", ")})` : "";
+    console.log(`| ${name} | ${r.target} | ${added} | ${r.rps.toFixed(0)} | ${slowRps} | ${ms(r.cpu)} | ${times(cpuRatio)}${spread} | ${times(rpsRatio)} |`);
   }
 }
-console.log(`\n(direct to the fake upstream: p50 ${ms(directP50)} ms; the tokens route has no JavaScript peer, so its ratios are to the forwarder's chat)`);
+console.log(`\n(direct to the fake upstream: p50 ${ms(directP50)} ms; ratios are medians of each run's ratio to the forwarder in the same run, each run's in brackets; the tokens route has no JavaScript peer, so its ratios are to the forwarder's chat, median to median)`);
 
 const cold = await coldStarts({ targets: { forwarder: TARGETS.forwarder, "edge-llm": TARGETS["edge-llm"] }, v8Flags, bindings, kvAddress: kv.address, cpu: SERVER_CPU, times: opts.smoke ? 1 : 7 });
 console.log("\n| cold start (median) | process start → first answer, ms | of which wasm compile | of which wasm instantiate + first request |");
