@@ -90,6 +90,10 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
             Err(e) => ApiError::field("body", format!("is not valid JSON ({e})")),
         });
     }
+    // Path tracking costs on every field; a body that parses needs none (issue 10).
+    if let Ok(value) = serde_json::from_str(text) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| path_error(e, ""))?;
     // Without this, `{…}garbage` would pass: serde stops after the first value.
@@ -101,6 +105,9 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
 /// Parses one value found at `field` of a body read piece by piece (a batch request,
 /// `requests[7]`), naming the offending field inside it.
 pub fn parse_at<T: DeserializeOwned>(json: &[u8], field: &str) -> Result<T, ApiError> {
+    if let Ok(value) = serde_json::from_slice(json) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(json);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| path_error(e, field))?;
     de.end()

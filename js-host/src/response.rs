@@ -4,10 +4,11 @@
 use crate::convert::{error_message, from_js_json};
 use crate::eager::settled;
 use crate::interned::interned;
-use edge_llm_core::host::{BodyError, UpstreamResponse};
+use edge_llm_core::host::{Answer, BodyError, UpstreamResponse};
 use edge_llm_core::http::ResponseHead;
 use edge_llm_core::json_mode::snippet;
 use js_sys::{Function, Promise, Reflect, Uint8Array};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -49,18 +50,25 @@ impl JsResponse {
     /// serde refuses (a number beyond f64, a lone surrogate) takes the old path through
     /// `JSON.parse`, so such values and every error read as before.
     async fn real_json(self) -> Result<Value, BodyError> {
-        let text = match call_method(&self.0, "text").await {
-            Some(Ok(text)) => text.as_string().unwrap_or_default(),
-            Some(Err(thrown)) => return Err(BodyError::NotJson(error_message(&thrown))),
-            None => String::new(),
-        };
-        if let Ok(value) = serde_json::from_str(&text) {
-            return Ok(value);
+        json_of_text(&self.real_text().await?)
+    }
+
+    async fn real_text(self) -> Result<String, BodyError> {
+        match call_method(&self.0, "text").await {
+            Some(Ok(text)) => Ok(text.as_string().unwrap_or_default()),
+            Some(Err(thrown)) => Err(BodyError::NotJson(error_message(&thrown))),
+            None => Ok(String::new()),
         }
-        match js_sys::JSON::parse(&text) {
-            Ok(value) => from_js_json(&value).map_err(BodyError::NotJson),
-            Err(thrown) => Err(BodyError::NotJson(error_message(&thrown))),
-        }
+    }
+}
+
+fn json_of_text(text: &str) -> Result<Value, BodyError> {
+    if let Ok(value) = serde_json::from_str(text) {
+        return Ok(value);
+    }
+    match js_sys::JSON::parse(text) {
+        Ok(value) => from_js_json(&value).map_err(BodyError::NotJson),
+        Err(thrown) => Err(BodyError::NotJson(error_message(&thrown))),
     }
 }
 
@@ -103,6 +111,19 @@ impl UpstreamResponse for JsResponse {
             Some(Err(thrown)) => Err(BodyError::Read(error_message(&thrown))),
             // The contract: a missing text() reads as an empty body.
             None => Ok(String::new()),
+        }
+    }
+
+    /// A real `Response`'s text read straight into `T`; text that is not one (or a double's
+    /// body) is read as [`UpstreamResponse::json`] reads it, for the caller to say why.
+    async fn json_answer<T: DeserializeOwned>(self) -> Result<Answer<T>, BodyError> {
+        if !self.0.is_instance_of::<web_sys::Response>() {
+            return self.json().await.map(Answer::Json);
+        }
+        let text = self.real_text().await?;
+        match serde_json::from_str(&text) {
+            Ok(typed) => Ok(Answer::Typed(typed)),
+            Err(_) => json_of_text(&text).map(Answer::Json),
         }
     }
 }

@@ -2,9 +2,9 @@
 //! doubles and what it makes of their answers.
 #![cfg(target_arch = "wasm32")]
 
-use edge_llm_core::host::{BodyError, FetchError, Host, Level, UpstreamResponse};
+use edge_llm_core::host::{Answer, BodyError, FetchError, Host, Level, UpstreamResponse};
 use edge_llm_core::http::{Body, FilePart, HttpRequest, Method, MultipartForm};
-use edge_llm_js_host::{JsHost, Logger};
+use edge_llm_js_host::{JsHost, JsResponse, Logger};
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
@@ -271,4 +271,43 @@ fn loggers_get_message_and_a_plain_meta_object_and_may_lack_methods() {
     assert_eq!(get(&line.get(2), "batchId").as_string().unwrap(), "b1");
     // A logger without child() is its own child.
     assert!(Logger::new(get(&rec, "logger")).child("x").js().is_object());
+}
+
+/// A real `Response` (the Worker's case), not a double.
+fn real_response(body: &str) -> JsResponse {
+    let make = Function::new_with_args("body", "return new Response(body)");
+    JsResponse::new(make.call1(&JsValue::NULL, &body.into()).unwrap())
+}
+
+#[derive(Debug, PartialEq, serde::Deserialize)]
+struct Shape {
+    a: u32,
+}
+
+#[wasm_bindgen_test]
+async fn a_real_response_is_read_straight_into_the_answer_type_else_as_json() {
+    match real_response(r#"{"a":1,"other":[true]}"#)
+        .json_answer::<Shape>()
+        .await
+    {
+        Ok(Answer::Typed(shape)) => assert_eq!(shape, Shape { a: 1 }),
+        other => panic!("{other:?}"),
+    }
+    // Not a `Shape`: the JSON, for the caller to say why.
+    match real_response(r#"{"b":2}"#).json_answer::<Shape>().await {
+        Ok(Answer::Json(json)) => assert_eq!(json, serde_json::json!({"b": 2})),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        real_response("<html>").json_answer::<Shape>().await,
+        Err(BodyError::NotJson(_))
+    ));
+    // A double goes through its json().
+    let double = eval_object(r#"{"ok": true}"#);
+    let json = Function::new_with_args("", "return Promise.resolve({a: 3})");
+    Reflect::set(&double, &"json".into(), &json).unwrap();
+    match JsResponse::new(double).json_answer::<Shape>().await {
+        Ok(Answer::Json(json)) => assert_eq!(json, serde_json::json!({"a": 3})),
+        other => panic!("{other:?}"),
+    }
 }

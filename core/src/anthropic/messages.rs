@@ -3,6 +3,7 @@
 
 use super::AnthropicConfig;
 use crate::error::AnswerProblem;
+use crate::host::Answer;
 use crate::http::HttpRequest;
 use crate::json_mode::{parse_content, strip_json_fence, ContentError};
 use crate::message::{ChatResult, Message, Role, TokenUsage};
@@ -70,7 +71,7 @@ pub fn probe_request(cfg: &AnthropicConfig) -> HttpRequest {
 }
 
 #[derive(Debug, Deserialize)]
-struct MessageObject {
+pub struct MessageObject {
     #[serde(default)]
     content: Vec<ContentBlock>,
     #[serde(default)]
@@ -97,10 +98,12 @@ struct Usage {
 
 /// Reads a Message (sync answer or succeeded batch item) into the JSON answer.
 pub fn parse_message(body: serde_json::Value) -> Result<ChatResult, ContentError> {
-    let message: MessageObject =
-        serde_json::from_value(body).map_err(|e| AnswerProblem::Unreadable {
-            detail: e.to_string(),
-        })?;
+    read_message(Answer::Json(body))
+}
+
+/// [`parse_message`] for a body a host may have read straight into the message.
+pub fn read_message(body: Answer<MessageObject>) -> Result<ChatResult, ContentError> {
+    let message = body.into_typed()?;
     let usage = message
         .usage
         .map_or_else(TokenUsage::default, |u| TokenUsage {

@@ -1,10 +1,11 @@
 //! A JSON-mode chat call.
 
-use super::{read_json, send, CallOptions};
+use super::{read_answer, send, CallOptions};
 use crate::error::{Error, Op, Operation};
-use crate::host::Host;
+use crate::host::{Host, UpstreamResponse};
 use crate::message::{ChatResult, Message};
 use crate::provider::ChatProvider;
+use crate::{anthropic, ollama, openai};
 
 /// Sends `messages` and reads the JSON answer.
 pub async fn chat<H: Host>(
@@ -15,8 +16,28 @@ pub async fn chat<H: Host>(
 ) -> Result<ChatResult, Error> {
     let op = Op::new(provider.provider(), Operation::Chat);
     let response = send(host, &provider.chat_request(messages), op, opts).await?;
-    let body = read_json(response, op).await?;
-    provider.parse_chat(body).map_err(|e| e.into_error(op))
+    read_chat(provider, response, op).await
+}
+
+/// [`ChatProvider::parse_chat`] on the body, read straight into the provider's answer type
+/// where the host can.
+async fn read_chat<R: UpstreamResponse>(
+    provider: &ChatProvider,
+    response: R,
+    op: Op,
+) -> Result<ChatResult, Error> {
+    let result = match provider {
+        ChatProvider::OpenAI(_) => {
+            openai::chat::read_chat_response(read_answer(response, op).await?)
+        }
+        ChatProvider::Anthropic(_) => {
+            anthropic::messages::read_message(read_answer(response, op).await?)
+        }
+        ChatProvider::Ollama { .. } => {
+            ollama::chat::read_chat_response(read_answer(response, op).await?)
+        }
+    };
+    result.map_err(|e| e.into_error(op))
 }
 
 #[cfg(test)]

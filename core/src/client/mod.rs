@@ -8,7 +8,7 @@ pub mod embed;
 pub mod health;
 mod send;
 
-pub use send::{check_status, read_json, send, send_once, CallOptions};
+pub use send::{check_status, read_answer, read_json, send, send_once, CallOptions};
 
 #[cfg(test)]
 pub(crate) mod fake_host;

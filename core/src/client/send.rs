@@ -2,9 +2,10 @@
 //! [`Error`].
 
 use crate::error::{AnswerProblem, Error, Op, StatusError};
-use crate::host::{BodyError, FetchError, Host, Level, UpstreamResponse};
+use crate::host::{Answer, BodyError, FetchError, Host, Level, UpstreamResponse};
 use crate::http::HttpRequest;
 use crate::retry::{parse_retry_after, RetryPolicy};
+use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 /// Per-call options. The default is the reference: no retries, no timeout.
@@ -110,7 +111,20 @@ async fn status_error<H: Host>(host: &H, response: H::Response, op: Op) -> Error
 
 /// Reads an OK response's JSON body.
 pub async fn read_json<R: UpstreamResponse>(response: R, op: Op) -> Result<Value, Error> {
-    response.json().await.map_err(|e| match e {
+    response.json().await.map_err(|e| body_error(e, op))
+}
+
+/// Reads an OK response's JSON body as the provider's answer type `T` (see
+/// [`UpstreamResponse::json_answer`]).
+pub async fn read_answer<T: DeserializeOwned, R: UpstreamResponse>(
+    response: R,
+    op: Op,
+) -> Result<Answer<T>, Error> {
+    response.json_answer().await.map_err(|e| body_error(e, op))
+}
+
+fn body_error(error: BodyError, op: Op) -> Error {
+    match error {
         BodyError::Read(message) => Error::Network { op, message },
         BodyError::NotJson(snippet) => Error::BadAnswer {
             op,
@@ -118,7 +132,7 @@ pub async fn read_json<R: UpstreamResponse>(response: R, op: Op) -> Result<Value
                 detail: format!("body is not JSON: {snippet}"),
             },
         },
-    })
+    }
 }
 
 #[cfg(test)]

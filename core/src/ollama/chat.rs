@@ -3,6 +3,7 @@
 
 use super::OllamaConfig;
 use crate::error::AnswerProblem;
+use crate::host::Answer;
 use crate::http::HttpRequest;
 use crate::json_mode::{parse_content, ContentError};
 use crate::message::{ChatResult, Message, TokenUsage};
@@ -44,7 +45,7 @@ pub fn chat_request(
 }
 
 #[derive(Deserialize)]
-struct ChatResponse {
+pub struct ChatResponse {
     #[serde(default)]
     message: Option<ResponseMessage>,
     #[serde(default)]
@@ -62,9 +63,12 @@ struct ResponseMessage {
 }
 
 pub fn parse_chat_response(body: serde_json::Value) -> Result<ChatResult, ContentError> {
-    let r: ChatResponse = serde_json::from_value(body).map_err(|e| AnswerProblem::Unreadable {
-        detail: e.to_string(),
-    })?;
+    read_chat_response(Answer::Json(body))
+}
+
+/// [`parse_chat_response`] for a body a host may have read straight into the response.
+pub fn read_chat_response(body: Answer<ChatResponse>) -> Result<ChatResult, ContentError> {
+    let r = body.into_typed()?;
     let usage = TokenUsage {
         input_tokens: r.prompt_eval_count,
         output_tokens: r.eval_count,

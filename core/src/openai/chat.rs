@@ -2,6 +2,7 @@
 
 use super::{is_reasoning_model, OpenAIConfig};
 use crate::error::AnswerProblem;
+use crate::host::Answer;
 use crate::http::HttpRequest;
 use crate::json_mode::{parse_content, ContentError};
 use crate::message::{ChatResult, Message, Role, TokenUsage};
@@ -133,10 +134,12 @@ impl From<Usage> for TokenUsage {
 
 /// Reads a chat completion (sync answer or batch item body) into the JSON answer.
 pub fn parse_chat_response(body: serde_json::Value) -> Result<ChatResult, ContentError> {
-    let completion: ChatCompletion =
-        serde_json::from_value(body).map_err(|e| AnswerProblem::Unreadable {
-            detail: e.to_string(),
-        })?;
+    read_chat_response(Answer::Json(body))
+}
+
+/// [`parse_chat_response`] for a body a host may have read straight into the completion.
+pub fn read_chat_response(body: Answer<ChatCompletion>) -> Result<ChatResult, ContentError> {
+    let completion = body.into_typed()?;
     let usage: TokenUsage = completion.usage.unwrap_or_default().into();
     let choice = completion
         .choices
