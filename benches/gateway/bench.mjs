@@ -1,6 +1,6 @@
 // The Worker against a bare JavaScript forwarder, side by side in bare `workerd serve` (issue 10).
 //
-//   bash scripts/build-worker.sh && node benches/gateway/bench.mjs [--quick | --smoke] [--seconds N] [--runs N] [--build DIR] [--compare DIR] [--v8-flags "..."]
+//   bash scripts/build-worker.sh && node benches/gateway/bench.mjs [--quick | --smoke] [--seconds N] [--runs N] [--warmup S] [--build DIR] [--compare DIR] [--v8-flags "..."]
 //
 // Starts the fake upstream (tests/support/fake-provider, a separate process), an in-memory KV
 // server, and each target in its own `workerd serve`: the edge-llm Worker (build/),
@@ -34,6 +34,7 @@ const { values: opts } = parseArgs({
   options: {
     quick: { type: "boolean" }, smoke: { type: "boolean" }, seconds: { type: "string" }, runs: { type: "string" },
     build: { type: "string" }, // another worker-build output to measure (e.g. an older commit's), default build/
+    warmup: { type: "string" }, // seconds of load each target gets before a run's cells (V8 tiers wasm up for ~30 s)
     compare: { type: "string" }, // a second build measured on chat in the same cells: an A/B of a change, in one run
     only: { type: "string" }, // chat alone, or chat and one other shape (tokens, "batch status"): quicker runs
     "v8-flags": { type: "string" }, // V8 flags for every workerd (a diagnostic, e.g. "--no-liftoff"; production sets none)
@@ -41,6 +42,7 @@ const { values: opts } = parseArgs({
 });
 const seconds = Number(opts.seconds ?? (opts.smoke ? 1 : opts.quick ? 3 : 5));
 const runs = Number(opts.runs ?? (opts.smoke ? 1 : opts.quick ? 3 : 5));
+const warmupSeconds = Number(opts.warmup ?? (opts.smoke ? 1 : opts.quick ? 5 : 20));
 const useWrk = !opts.smoke && hasWrk();
 if (!opts.smoke && !useWrk) {
   console.error("wrk is missing: `sudo apt-get install wrk` (or run with --smoke for a check without figures)");
@@ -128,11 +130,10 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
  *  lifetime and in cells next to each other in time, so a busy spell cancels out). */
 const pairedRatio = (a, b, key) => median(a.runs.map((r, i) => r[key] / b.runs[i][key]));
 
-const WARMUP = { connections: 4 };
 const ms = (x) => x.toFixed(3);
 const times = (x) => `${x.toFixed(2)}×`;
 console.log(`# edge-llm Worker vs a JavaScript forwarder, bare workerd — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}`);
-console.log(`load: ${useWrk ? "wrk, 1 thread, pinned to CPU 0; workerd and the fake upstream on CPU 1" : "Node fetch loop (smoke run: figures not comparable)"}; ${seconds} s per cell, median of ${runs} run(s), each run in fresh workerd processes\n`);
+console.log(`load: ${useWrk ? "wrk, 1 thread, pinned to CPU 0; workerd and the fake upstream on CPU 1" : "Node fetch loop (smoke run: figures not comparable)"}; ${seconds} s per cell after ${warmupSeconds} s of warm-up, median of ${runs} run(s), each run in fresh workerd processes\n`);
 
 // Direct to the upstream, for the latency the targets add.
 const direct = {
@@ -147,7 +148,10 @@ for (let run = 0; run < runs; run++) {
     for (const s of Object.values(servers)) await s.close();
     servers = await startAll();
   }
-  for (const target of Object.keys(servers)) await cell(target, SHAPES.chat, WARMUP.connections); // JIT, tier-up, pools
+  // JIT, pools, and V8's tier-up of the wasm: code run once per request leaves Liftoff only
+  // after tens of thousands of requests (chat CPU falls ~20% over the first ~30 s at 16
+  // connections), and a busy Worker's isolate lives far longer than that.
+  for (const target of Object.keys(servers)) await load(servers[target].url, SHAPES.chat, { connections: 16, seconds: warmupSeconds, cpu: LOAD_CPU });
   const got = { direct: await load(upstream.openaiBaseUrl, direct, { connections: 1, seconds, cpu: LOAD_CPU }) };
   const alternate = (targets) => (run % 2 ? [...targets].reverse() : targets);
   for (const [name, shape] of measured) {
