@@ -9,9 +9,9 @@
 // same bodies from the same load tool — wrk (Debian package `wrk`), pinned to CPU 0, with
 // workerd and the fake on CPU 1 — and the table is
 // printed as ratios to the forwarder. CPU per request is workerd's own CPU time (from /proc)
-// over the requests it answered. Each run starts every target afresh (one workerd process of a
-// build can stay ~10% slower than another of the same build) and alternates the targets'
-// cells; each figure is the median of the runs, each ratio the median of the runs' own
+// over the requests it answered. Each run starts every target afresh, in a shuffled order (one
+// workerd process of a build can stay ~15% slower than another of the same build), warms it
+// up, and alternates the targets' cells; each figure is the median of the runs, each ratio the median of the runs' own
 // ratios (cells next to each other in time), so a busy spell hits both alike.
 //
 // `--smoke` (a test runs it): a few seconds with a Node load loop, checking that every target
@@ -75,9 +75,9 @@ if (COMPARED) {
 const v8Flags = opts["v8-flags"]?.split(" ").filter(Boolean) ?? [];
 /**
  * Every target in a fresh `workerd serve`, started in a shuffled order. Each run starts its
- * own: one process of the same build can stay ~10% slower than another for its whole life
- * (where V8 placed its code, measured with three copies of one build side by side), so
- * figures from one set of processes are a draw, not a measurement.
+ * own: one process of a build can stay ~15% slower than another of the same build for its
+ * whole life (three copies side by side; the one started last was the slow one each time we
+ * looked), so figures from one set of processes are a draw, not a measurement.
  */
 async function startAll() {
   const servers = {};
