@@ -7,12 +7,12 @@
 // workers/forwarder.js, and, for chat, workers/same-work.js (the forwarder plus the chat
 // route's obligations, in JavaScript: what the contract costs apart from wasm). All get the
 // same bodies from the same load tool — wrk (Debian package `wrk`), pinned to CPU 0, with
-// workerd and the fake on CPU 1 — and the table is
-// printed as ratios to the forwarder. CPU per request is workerd's own CPU time (from /proc)
-// over the requests it answered. Each run starts every target afresh, in a shuffled order (one
-// workerd process of a build can stay ~15% slower than another of the same build), warms it
-// up, and alternates the targets' cells; each figure is the median of the runs, each ratio the median of the runs' own
-// ratios (cells next to each other in time), so a busy spell hits both alike.
+// workerd and the fake on CPU 1 — and the table is printed as ratios to the forwarder. CPU
+// per request is workerd's own CPU time (from /proc) over the requests it answered. Each run
+// starts every target afresh, in a shuffled order (one workerd process of a build can stay
+// ~15% slower than another of the same build), warms it up, and alternates the targets'
+// cells; each figure is the median of the runs, each ratio the median of the runs' own ratios
+// (cells next to each other in time), so a busy spell hits both alike.
 //
 // `--smoke` (a test runs it): a few seconds with a Node load loop, checking that every target
 // answers every shape correctly and that the table comes out; its figures mean nothing.
