@@ -5,8 +5,7 @@ use crate::anthropic::{self, AnthropicConfig};
 use crate::batch::{BatchKind, BatchList, BatchSnapshot, ItemLine, LineProblem, ResultFiles};
 use crate::error::{AnswerProblem, Error, Operation, Provider};
 use crate::http::HttpRequest;
-use crate::json_mode::ContentError;
-use crate::message::{BatchChatRequest, BatchEmbeddingRequest, ChatResult, Message};
+use crate::message::{BatchChatRequest, BatchEmbeddingRequest, Message};
 use crate::ollama::{self, OllamaConfig};
 use crate::openai::{self, batches::BatchEndpoint, OpenAIConfig};
 use edge_llm_tokens::Encoding;
@@ -68,14 +67,6 @@ impl ChatProvider {
             ChatProvider::Ollama {
                 cfg, max_tokens, ..
             } => ollama::chat::chat_request(cfg, messages, *max_tokens),
-        }
-    }
-
-    pub fn parse_chat(&self, body: serde_json::Value) -> Result<ChatResult, ContentError> {
-        match self {
-            ChatProvider::OpenAI(_) => openai::chat::parse_chat_response(body),
-            ChatProvider::Anthropic(_) => anthropic::messages::parse_message(body),
-            ChatProvider::Ollama { .. } => ollama::chat::parse_chat_response(body),
         }
     }
 }

@@ -19,8 +19,8 @@ pub async fn chat<H: Host>(
     read_chat(provider, response, op).await
 }
 
-/// [`ChatProvider::parse_chat`] on the body, read straight into the provider's answer type
-/// where the host can.
+/// The provider's answer read into a [`ChatResult`], straight from the text into the
+/// provider's answer type where the host can.
 async fn read_chat<R: UpstreamResponse>(
     provider: &ChatProvider,
     response: R,
