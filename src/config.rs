@@ -29,6 +29,8 @@ pub struct Config {
     anthropic_base_url: String,
     pub gateway_token: Option<String>,
     pub schedule: PollSchedule,
+    /// Which browser origins may call (`CORS_ORIGINS`); `None`: same-origin only.
+    pub cors: Option<crate::cors::Cors>,
     /// Retries and timeout of sync calls (chat, batch create, cancel); `UPSTREAM_TIMEOUT_MS`
     /// sets the timeout (tests set it low).
     pub call: CallOptions,
@@ -107,6 +109,7 @@ impl Config {
             anthropic_base_url: text(env, "ANTHROPIC_BASE_URL")
                 .unwrap_or_else(|| anthropic::DEFAULT_BASE_URL.into()),
             gateway_token,
+            cors: text(env, "CORS_ORIGINS").and_then(|v| crate::cors::Cors::parse(&v)),
             call: CallOptions {
                 timeout_ms: Some(number("UPSTREAM_TIMEOUT_MS", 60_000.0) as u64),
                 ..crate::routes::CHAT_CALL

@@ -15,6 +15,7 @@ mod body;
 mod collect;
 mod compat;
 mod config;
+mod cors;
 mod cron;
 mod input_stream;
 mod log;

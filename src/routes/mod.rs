@@ -12,6 +12,7 @@ pub use chat::CHAT_CALL;
 use crate::api_error::ApiError;
 use crate::auth;
 use crate::config::Config;
+use crate::cors::{Allowed, Cors};
 use crate::log::Log;
 use serde::Serialize;
 use serde_json::json;
@@ -46,7 +47,19 @@ pub async fn handle(mut req: Request, env: Env, worker: worker::Context) -> Resp
         log: &log,
         worker: &worker,
     };
-    let response = match route(&mut req, &path, &ctx).await {
+    let cors = config
+        .cors
+        .as_ref()
+        .and_then(|cors| cross_origin(&req, cors, &log));
+    if let Some(allowed) = cors.as_ref().filter(|_| is_preflight(&req)) {
+        let response = allowed.preflight(header(&req, "access-control-request-headers").as_deref());
+        log.info(
+            "request",
+            json!({"status": 204, "durationMs": js_sys::Date::now() - started}),
+        );
+        return response;
+    }
+    let mut response = match route(&mut req, &path, &ctx).await {
         Ok(response) => response,
         Err(error) => {
             if error.status >= 500 {
@@ -59,11 +72,35 @@ pub async fn handle(mut req: Request, env: Env, worker: worker::Context) -> Resp
             error.into_response(|text| log.redact(text))
         }
     };
+    if let Some(allowed) = &cors {
+        allowed.expose(&mut response);
+    }
     log.info(
         "request",
         json!({"status": response.status_code(), "durationMs": js_sys::Date::now() - started}),
     );
     response
+}
+
+/// Whether a browser may read this request's answer (`Origin` allowed by `CORS_ORIGINS`).
+/// A refused origin while `CORS_ORIGINS` holds entries that are not origins is logged: the
+/// likely cause of a browser's CORS error is then a typo there.
+fn cross_origin(req: &Request, cors: &Cors, log: &Log) -> Option<Allowed> {
+    let origin = header(req, "origin")?;
+    let allowed = cors.allow(&origin);
+    if allowed.is_none() && !cors.invalid.is_empty() {
+        log.write(
+            edge_llm_core::host::Level::Warn,
+            "CORS_ORIGINS has entries that are not origins (scheme://host[:port])",
+            json!({"origin": origin.chars().take(200).collect::<String>(), "entries": cors.invalid}),
+        );
+    }
+    allowed
+}
+
+/// A CORS preflight: asked before a cross-origin call, without its credentials.
+fn is_preflight(req: &Request) -> bool {
+    req.method() == Method::Options && header(req, "access-control-request-method").is_some()
 }
 
 async fn route(req: &mut Request, path: &str, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
