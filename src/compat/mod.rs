@@ -31,6 +31,10 @@ enum Route {
     Model(String),
 }
 
+/// OpenAI's endpoints that clients reach for by default and the gateway does not serve.
+const RESPONSES_NOT_SERVED: &str = "OpenAI's Responses API (/v1/responses) is not served by this gateway: use Chat Completions, POST /v1/chat/completions (openai SDK: client.chat.completions.create; Vercel AI SDK: createOpenAI({ baseURL, apiKey }).chat(model) instead of calling the provider itself). GET /v1/openapi.json describes every route.";
+const OTHERS_NOT_SERVED: &str = "This part of OpenAI's API is not served by this gateway; it serves /v1/chat/completions, /v1/embeddings and /v1/models (and its own /v1/chat, /v1/tokens, /v1/batches, /v1/health). GET /v1/openapi.json describes every route.";
+
 /// The answer when `segments` is a compatible route, else `None`.
 pub async fn route(req: &mut Request, segments: &[&str], ctx: &Ctx<'_>) -> Option<Response> {
     let (allow, route) = match segments {
@@ -40,11 +44,15 @@ pub async fn route(req: &mut Request, segments: &[&str], ctx: &Ctx<'_>) -> Optio
         ["v1", "models", rest @ ..] if !rest.is_empty() => {
             (Method::Get, Route::Model(decode(&rest.join("/"))))
         }
+        ["v1", "responses", ..] => return Some(not_served(req, ctx, RESPONSES_NOT_SERVED)),
+        ["v1", "completions" | "assistants" | "threads" | "images" | "audio" | "moderations"
+        | "fine_tuning" | "vector_stores" | "uploads" | "realtime" | "conversations", ..] => {
+            return Some(not_served(req, ctx, OTHERS_NOT_SERVED))
+        }
         _ => return None,
     };
-    let header = crate::routes::header(req, "authorization");
-    if let Err(e) = auth::check(header.as_deref(), ctx.config.gateway_token.as_deref()) {
-        return Some(respond::error(&respond::from_api_error(e), ctx.log));
+    if let Err(refused) = authorized(req, ctx) {
+        return Some(refused);
     }
     if req.method() != allow {
         return Some(respond::not_allowed(allow.as_ref(), ctx.log));
@@ -68,6 +76,24 @@ pub async fn route(req: &mut Request, segments: &[&str], ctx: &Ctx<'_>) -> Optio
             }
             respond::error(&e, ctx.log)
         }
+    })
+}
+
+/// The route's Bearer token checked, or the 401 in OpenAI's shape.
+fn authorized(req: &Request, ctx: &Ctx<'_>) -> Result<(), Response> {
+    let header = crate::routes::header(req, "authorization");
+    auth::check(header.as_deref(), ctx.config.gateway_token.as_deref())
+        .map_err(|e| respond::error(&respond::from_api_error(e), ctx.log))
+}
+
+/// A part of OpenAI's API the gateway does not serve (after auth, as any route): a 404 in
+/// OpenAI's shape that says what to use instead, for the SDKs' `NotFoundError`.
+fn not_served(req: &Request, ctx: &Ctx<'_>, message: &str) -> Response {
+    authorized(req, ctx).err().unwrap_or_else(|| {
+        respond::error(
+            &CompatError::new(404, message).with_code("unknown_url"),
+            ctx.log,
+        )
     })
 }
 

@@ -125,3 +125,17 @@ test("an error in the middle of a stream is thrown from the for await loop", asy
     assert.ok(chunks > 0, `${model}: chunks came before the error`);
   }
 });
+
+test("the Responses API and other parts of OpenAI's API not served: a NotFoundError saying what to use", async () => {
+  await assert.rejects(
+    client.responses.create({ model: "gpt-4o-mini", input: "hi" }),
+    (e) => e instanceof OpenAI.NotFoundError && e.status === 404 && e.code === "unknown_url"
+      && /Responses API/.test(e.message) && /chat\.completions\.create/.test(e.message),
+  );
+  await assert.rejects(
+    client.completions.create({ model: "gpt-3.5-turbo-instruct", prompt: "hi" }),
+    (e) => e instanceof OpenAI.NotFoundError && /serves \/v1\/chat\/completions/.test(e.message),
+  );
+  await assert.rejects(sdk({ apiKey: "wrong" }).responses.create({ model: "gpt-4o-mini", input: "hi" }), (e) => e instanceof OpenAI.AuthenticationError);
+  assert.equal(w.fake.requests.length, 0, "nothing went upstream");
+});

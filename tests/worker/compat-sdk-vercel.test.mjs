@@ -76,3 +76,10 @@ test("errors are APICallErrors with the gateway's status", async () => {
     (e) => APICallError.isInstance(e) && e.statusCode === 502 && e.isRetryable,
   );
 });
+
+test("the provider called as a function (OpenAI's Responses API) gets a 404 that says to use .chat(model)", async () => {
+  await assert.rejects(
+    generateText({ model: gateway("gpt-4o-mini"), prompt: "x", maxRetries: 0 }),
+    (e) => APICallError.isInstance(e) && e.statusCode === 404 && /\.chat\(model\)/.test(e.message),
+  );
+});
