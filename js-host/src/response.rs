@@ -53,12 +53,13 @@ impl JsResponse {
         json_of_text(&self.real_text().await?)
     }
 
+    /// `text()` for a JSON read: a body that cannot be read is an answer that is not JSON,
+    /// as `response.json()` would say.
     async fn real_text(self) -> Result<String, BodyError> {
-        match call_method(&self.0, "text").await {
-            Some(Ok(text)) => Ok(text.as_string().unwrap_or_default()),
-            Some(Err(thrown)) => Err(BodyError::NotJson(error_message(&thrown))),
-            None => Ok(String::new()),
-        }
+        self.text().await.map_err(|e| match e {
+            BodyError::Read(message) => BodyError::NotJson(message),
+            not_json => not_json,
+        })
     }
 }
 

@@ -51,35 +51,40 @@ pub async fn handle(mut req: Request, env: Env, worker: worker::Context) -> Resp
         .cors
         .as_ref()
         .and_then(|cors| cross_origin(&req, cors, &log));
-    if let Some(allowed) = cors.as_ref().filter(|_| is_preflight(&req)) {
-        let response = allowed.preflight(header(&req, "access-control-request-headers").as_deref());
-        log.info(
-            "request",
-            json!({"status": 204, "durationMs": js_sys::Date::now() - started}),
-        );
-        return response;
-    }
-    let mut response = match route(&mut req, &path, &ctx).await {
-        Ok(response) => response,
-        Err(error) => {
-            if error.status >= 500 {
-                log.write(
-                    edge_llm_core::host::Level::Error,
-                    "request failed",
-                    json!({"status": error.status, "error": error.message}),
-                );
+    let response = match cors.as_ref().filter(|_| is_preflight(&req)) {
+        Some(allowed) => {
+            allowed.preflight(header(&req, "access-control-request-headers").as_deref())
+        }
+        None => {
+            let mut response = answer(&mut req, &path, &ctx).await;
+            if let Some(allowed) = &cors {
+                allowed.expose(&mut response);
             }
-            error.into_response(|text| log.redact(text))
+            response
         }
     };
-    if let Some(allowed) = &cors {
-        allowed.expose(&mut response);
-    }
     log.info(
         "request",
         json!({"status": response.status_code(), "durationMs": js_sys::Date::now() - started}),
     );
     response
+}
+
+/// The route's answer; an error in the contract's JSON shape, logged when it is the gateway's.
+async fn answer(req: &mut Request, path: &str, ctx: &Ctx<'_>) -> Response {
+    match route(req, path, ctx).await {
+        Ok(response) => response,
+        Err(error) => {
+            if error.status >= 500 {
+                ctx.log.write(
+                    edge_llm_core::host::Level::Error,
+                    "request failed",
+                    json!({"status": error.status, "error": error.message}),
+                );
+            }
+            error.into_response(|text| ctx.log.redact(text))
+        }
+    }
 }
 
 /// Whether a browser may read this request's answer (`Origin` allowed by `CORS_ORIGINS`).

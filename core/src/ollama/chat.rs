@@ -62,11 +62,7 @@ struct ResponseMessage {
     content: Option<String>,
 }
 
-pub fn parse_chat_response(body: serde_json::Value) -> Result<ChatResult, ContentError> {
-    read_chat_response(Answer::Json(body))
-}
-
-/// [`parse_chat_response`] for a body a host may have read straight into the response.
+/// Reads a chat answer (already `ChatResponse`, or JSON still to be read) into the JSON answer.
 pub fn read_chat_response(body: Answer<ChatResponse>) -> Result<ChatResult, ContentError> {
     let r = body.into_typed()?;
     let usage = TokenUsage {
@@ -91,6 +87,10 @@ mod tests {
     use crate::http::Body;
     use crate::message::Role;
     use serde_json::json;
+
+    fn parse(body: serde_json::Value) -> Result<ChatResult, ContentError> {
+        read_chat_response(Answer::Json(body))
+    }
 
     #[test]
     fn the_request_asks_for_json_without_streaming() {
@@ -119,7 +119,7 @@ mod tests {
 
     #[test]
     fn usage_comes_from_the_eval_counts() {
-        let r = parse_chat_response(
+        let r = parse(
             json!({"message": {"role": "assistant", "content": "{\"a\":1}"},
             "done": true, "prompt_eval_count": 11, "eval_count": 7}),
         )
@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn truncation_and_missing_messages_are_named() {
-        let err = parse_chat_response(json!({"message": {"content": "{"},
+        let err = parse(json!({"message": {"content": "{"},
             "done_reason": "length", "prompt_eval_count": 5, "eval_count": 9}))
         .unwrap_err();
         // A truncated answer was billed: its usage is kept for batch items.
@@ -154,7 +154,7 @@ mod tests {
             }
         );
         assert_eq!(
-            parse_chat_response(json!({})).unwrap_err(),
+            parse(json!({})).unwrap_err(),
             ContentError::Problem(AnswerProblem::NoChoices)
         );
     }
